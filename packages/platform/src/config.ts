@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not match a service's schema. */
+export class ConfigError extends Error {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Parses `env` against `schema`, failing fast with one readable line per problem.
+ * Values are never echoed back: they may be secrets.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  );
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Settings every service shares; services extend this schema. */
+export const baseConfigSchema = z.object({
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: logLevel.default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** How long SIGTERM waits for in-flight requests and streams before closing them. */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Shared secret that signs the identity services pass to each other. */
+  INTERNAL_SECRET: z.string().min(32, 'must be at least 32 characters'),
+});
+
+export const portSchema = port;
+export const urlSchema = z.url({ protocol: /^https?$/ });

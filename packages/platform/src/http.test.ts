@@ -1,0 +1,160 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { captureLogs } from '@parley/testkit';
+import { RateLimitedError, ServiceUnavailableError } from './errors.js';
+import { Health } from './health.js';
+import { createHttpApp, jsonBody, parseWith } from './http.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+const bodySchema = z.object({ message: z.string().min(1) });
+
+function build(health = new Health()) {
+  const logs = captureLogs();
+  const logger = createLogger({ service: 'test-svc', destination: logs.stream });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const app: Express = createHttpApp({ logger, metrics, health }, (a) => {
+    a.post('/api/echo', ...jsonBody({ limit: '1kb' }), (req, res) => {
+      res.json(parseWith(bodySchema, req.body));
+    });
+    a.post('/v1/echo', ...jsonBody(), (req, res) => {
+      res.json(parseWith(bodySchema, req.body));
+    });
+    a.get('/api/limited', () => {
+      throw new RateLimitedError('Slow down.', { retryAfterSeconds: 7 });
+    });
+    a.get('/api/down', () => {
+      throw new ServiceUnavailableError('The model is unavailable.');
+    });
+    a.get('/api/boom', async () => {
+      await Promise.resolve();
+      throw new Error('secret internal detail');
+    });
+  });
+  return { app, logs, metrics, health };
+}
+
+describe('createHttpApp error mapping', () => {
+  it('answers malformed JSON on /api with a 400 problem carrying code and trace_id', async () => {
+    const { app } = build();
+    const res = await request(app).post('/api/echo').set('content-type', 'application/json').send('{"message": ');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, code: 'invalid_json', type: 'urn:parley:problem:invalid_json', title: 'Invalid request' });
+    expect(res.body.trace_id).toMatch(/^[\da-f]{32}$/);
+    expect(res.body.detail).toBeTruthy();
+  });
+
+  it('rejects a non-JSON content type with 415', async () => {
+    const { app } = build();
+    const res = await request(app).post('/api/echo').set('content-type', 'text/plain').send('message=hi');
+    expect(res.status).toBe(415);
+    expect(res.body.code).toBe('unsupported_media_type');
+  });
+
+  it('rejects an oversized body with 413', async () => {
+    const { app } = build();
+    const res = await request(app).post('/api/echo').send({ message: 'x'.repeat(5000) });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('payload_too_large');
+  });
+
+  it('names the missing field in a 400 when validation fails', async () => {
+    const { app } = build();
+    const res = await request(app).post('/api/echo').send({});
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('invalid_request');
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: 'message' })]);
+  });
+
+  it('treats a POST without a body as missing fields, not a crash', async () => {
+    const { app } = build();
+    const res = await request(app).post('/api/echo');
+    expect(res.status).toBe(400);
+  });
+
+  it('uses the OpenAI error envelope under /v1/', async () => {
+    const { app } = build();
+    const res = await request(app).post('/v1/echo').set('content-type', 'application/json').send('nope');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: { message: expect.any(String), type: 'invalid_request_error', code: 'invalid_json', param: null, trace_id: expect.any(String) },
+    });
+  });
+
+  it('sends Retry-After on 429 and 503', async () => {
+    const { app } = build();
+    const limited = await request(app).get('/api/limited');
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBe('7');
+    const down = await request(app).get('/api/down');
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBeDefined();
+    expect(down.body.retryable).toBe(true);
+  });
+
+  it('hides internal details of unexpected errors but logs them with the trace id', async () => {
+    const { app, logs } = build();
+    const res = await request(app).get('/api/boom').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('internal_error');
+    expect(JSON.stringify(res.body)).not.toContain('secret internal detail');
+    expect(res.body.trace_id).toBe('0af7651916cd43dd8448eb211c80319c');
+    const errLine = logs.lines.find((l) => l['msg'] === 'request error');
+    expect(errLine).toMatchObject({ level: 'error', service: 'test-svc', code: 'internal_error' });
+    expect((errLine?.['err'] as { message: string }).message).toBe('secret internal detail');
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const { app } = build();
+    const res = await request(app).get('/api/nope');
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('not_found');
+  });
+});
+
+describe('ops routes', () => {
+  it('records request duration by route template and status on /metrics, with a trace exemplar', async () => {
+    const { app } = build();
+    await request(app).post('/api/echo').send({ message: 'hi' }).expect(200);
+    await request(app).post('/api/echo').send({}).expect(400);
+    const res = await request(app).get('/metrics');
+    expect(res.headers['content-type']).toContain('application/openmetrics-text');
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="200"\} 1/);
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="400"\} 1/);
+    expect(res.text).toMatch(/# \{trace_id="[\da-f]{32}"\}/);
+  });
+
+  it('logs each request with route, status and duration, never the body', async () => {
+    const { app, logs } = build();
+    await request(app).post('/api/echo').send({ message: 'my private words' }).expect(200);
+    const line = logs.lines.find((l) => l['msg'] === 'request completed');
+    expect(line).toMatchObject({ service: 'test-svc', http: { method: 'POST', route: '/api/echo', status: 200 } });
+    expect(typeof line?.['duration_ms']).toBe('number');
+    expect(line?.['trace_id']).toMatch(/^[\da-f]{32}$/);
+    expect(logs.text()).not.toContain('my private words');
+  });
+
+  it('reports not ready when a check fails or the service drains', async () => {
+    const health = new Health();
+    let redisUp = true;
+    health.addCheck('redis', () => {
+      if (!redisUp) throw new Error('down');
+    });
+    const { app } = build(health);
+    await request(app).get('/livez').expect(200);
+    await request(app).get('/readyz').expect(200);
+    redisUp = false;
+    const down = await request(app).get('/readyz');
+    expect(down.status).toBe(503);
+    expect(down.body.checks).toEqual({ redis: 'failed' });
+    redisUp = true;
+    health.startDraining();
+    const draining = await request(app).get('/readyz');
+    expect(draining.status).toBe(503);
+    expect(draining.body.checks).toMatchObject({ draining: 'failed' });
+    await request(app).get('/livez').expect(200);
+  });
+});

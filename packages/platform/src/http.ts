@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { context } from '@opentelemetry/api';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
+import {
+  type AppError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  toAppError,
+} from './errors.js';
+import type { Health } from './health.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { activeTraceIds } from './trace-context.js';
+
+export type ErrorFormat = 'problem' | 'openai';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  /** Which error shape a request gets. Default: OpenAI envelope under /v1/, RFC 9457 elsewhere. */
+  errorFormat?: (req: Request) => ErrorFormat;
+}
+
+/** Locals every request carries; routes read `res.locals.log` for a request-scoped logger. */
+export interface ParleyLocals {
+  log: Logger;
+  traceId: string;
+  /** Set by routes that express cannot see (proxies) so metrics get a bounded route label. */
+  httpRoute?: string;
+}
+
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/** The W3C trace id of this request: the active span's, else the caller's traceparent, else a fresh one. */
+function requestTraceId(req: Request): string {
+  const active = activeTraceIds();
+  if (active) return active.trace_id;
+  const header = req.headers['traceparent'];
+  const match = typeof header === 'string' ? TRACEPARENT.exec(header) : null;
+  if (match?.[1] && !/^0+$/.test(match[1])) return match[1];
+  return randomBytes(16).toString('hex');
+}
+
+export function locals(res: Response): ParleyLocals {
+  return res.locals as ParleyLocals;
+}
+
+function routeLabel(req: Request, res: Response): string {
+  const explicit = locals(res).httpRoute;
+  if (explicit) return explicit;
+  const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof routePath === 'string') return `${req.baseUrl}${routePath}`;
+  return res.statusCode === 404 ? 'unmatched' : 'other';
+}
+
+/** Request logging, RED metrics with trace exemplars, and the request-scoped logger. */
+function observe(options: HttpAppOptions): RequestHandler {
+  const { logger, metrics } = options;
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const ctx = context.active();
+    const traceId = requestTraceId(req);
+    res.locals['traceId'] = traceId;
+    res.locals['log'] = logger.child({ component: 'http' });
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(req, res);
+      const labels = {
+        http_request_method: metrics.methodLabel(req.method),
+        http_route: route,
+        http_response_status_code: String(res.statusCode),
+      };
+      metrics.httpServerDuration.observe({ labels, value: seconds, exemplarLabels: { trace_id: traceId } });
+      const aborted = !res.writableFinished;
+      if (req.path === '/metrics' || req.path === '/livez' || req.path === '/readyz') return;
+      context.with(ctx, () => {
+        const fields = {
+          http: { method: req.method, route, status: res.statusCode },
+          duration_ms: Math.round(seconds * 1000),
+          ...(aborted ? { aborted: true } : {}),
+          ...(activeTraceIds() ? {} : { trace_id: traceId }),
+        };
+        if (res.statusCode >= 500) logger.error(fields, 'request failed');
+        else logger.info(fields, 'request completed');
+      });
+    });
+    next();
+  };
+}
+
+function opsRoutes(options: HttpAppOptions): express.Router {
+  const router = express.Router();
+  router.get('/livez', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const report = await options.health.readiness();
+    res.status(report.ready ? 200 : 503);
+    if (!report.ready) res.setHeader('Retry-After', '5');
+    res.json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+  });
+  router.get('/metrics', async (_req, res) => {
+    const registry = options.metrics.registry;
+    res.setHeader('Content-Type', registry.contentType);
+    res.send(await registry.metrics());
+  });
+  return router;
+}
+
+const OPENAI_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'invalid_request_error',
+  405: 'invalid_request_error',
+  406: 'invalid_request_error',
+  409: 'invalid_request_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
+
+export function defaultErrorFormat(req: Request): ErrorFormat {
+  return req.path.startsWith('/v1/') ? 'openai' : 'problem';
+}
+
+/** Writes `error` in the shape the request expects (RFC 9457 problem or OpenAI envelope). */
+export function sendError(req: Request, res: Response, error: AppError, format: ErrorFormat): void {
+  const traceId = locals(res).traceId ?? requestTraceId(req);
+  if (error.retryAfterSeconds !== undefined) {
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  } else if (error.status === 429 || error.status === 503) {
+    res.setHeader('Retry-After', '1');
+  }
+  res.status(error.status);
+  if (format === 'openai') {
+    res.json({
+      error: {
+        message: error.detail,
+        type: OPENAI_TYPES[error.status] ?? 'server_error',
+        code: error.code,
+        param: null,
+        trace_id: traceId,
+      },
+    });
+    return;
+  }
+  res.type('application/problem+json').send(
+    JSON.stringify({
+      ...error.extensions,
+      type: `urn:parley:problem:${error.code}`,
+      title: error.title,
+      status: error.status,
+      detail: error.detail,
+      code: error.code,
+      retryable: error.retryable,
+      trace_id: traceId,
+      instance: req.originalUrl.split('?')[0],
+    }),
+  );
+}
+
+function errorHandler(options: HttpAppOptions) {
+  const format = options.errorFormat ?? defaultErrorFormat;
+  // Express recognises error handlers by their four parameters.
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const error = toAppError(err);
+    const log = locals(res).log ?? options.logger;
+    if (error.status >= 500) log.error({ err, code: error.code }, 'request error');
+    else log.info({ code: error.code, status: error.status }, 'request rejected');
+    if (res.headersSent) {
+      // A stream already started: the route owns its terminal event; make sure the socket ends.
+      res.end();
+      return;
+    }
+    sendError(req, res, error, format(req));
+  };
+}
+
+/**
+ * Builds an Express app with the shared plumbing around the service's routes:
+ * observability first, then /livez, /readyz, /metrics, then `mount`, then 404 and the error handler.
+ */
+export function createHttpApp(options: HttpAppOptions, mount: (app: Express) => void): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(observe(options));
+  app.use(opsRoutes(options));
+  mount(app);
+  app.use((req, _res, next) => {
+    next(new NotFoundError(`No route for ${req.method} ${req.path}.`));
+  });
+  app.use(errorHandler(options));
+  return app;
+}
+
+/** 405 for a path that exists with other methods. */
+export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
+  return (_req, res, next) => {
+    res.setHeader('Allow', allowed.join(', '));
+    next(new MethodNotAllowedError(`Allowed methods: ${allowed.join(', ')}.`));
+  };
+}
+
+export interface JsonBodyOptions {
+  /** Largest body accepted, e.g. '64kb'. */
+  limit?: string;
+}
+
+/** Requires `application/json` when a body is present (415 otherwise) and parses it strictly. */
+export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
+  const parse = express.json({ limit: options.limit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] });
+  const requireJson: RequestHandler = (req, _res, next) => {
+    const type = req.is(['application/json', 'application/*+json']);
+    if (type === null || req.headers['content-length'] === '0') {
+      // No body at all: routes decide whether one was required.
+      next();
+      return;
+    }
+    if (type === false) {
+      next(new UnsupportedMediaTypeError('Send the body as application/json.'));
+      return;
+    }
+    next();
+  };
+  return [requireJson, parse];
+}
+
+/** Validates `value` with `schema`, turning zod issues into a 400 that names each field. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = errors[0];
+  const summary = first ? `${first.path || what}: ${first.message}` : 'invalid';
+  throw new ValidationError(`Invalid ${what}: ${summary}.`, { extensions: { errors } });
+}

@@ -1,0 +1,87 @@
+import type { RequestHandler, Response } from 'express';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { UnauthorizedError } from './errors.js';
+
+/** Header that carries the signed identity from one Parley service to the next. */
+export const IDENTITY_HEADER = 'x-parley-identity';
+
+export const identitySchema = z.object({
+  /** Who is acting: a session id, an API key id, or a service name. */
+  sub: z.string().min(1).max(200),
+  kind: z.enum(['session', 'api_key', 'service']),
+  role: z.enum(['user', 'admin', 'auditor', 'service']).default('user'),
+  /** Language the caller chose, when known. */
+  lang: z.enum(['en', 'de', 'fr']).optional(),
+});
+export type Identity = z.output<typeof identitySchema>;
+
+const ALG = 'HS256';
+const TTL_SECONDS = 60;
+
+function keyFrom(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+export interface IdentitySigner {
+  /** A short-lived token for `audience` (the service being called). */
+  sign(identity: Identity, audience: string): Promise<string>;
+}
+
+export function createIdentitySigner(options: { secret: string; issuer: string }): IdentitySigner {
+  const key = keyFrom(options.secret);
+  return {
+    sign: (identity, audience) =>
+      new SignJWT({ kind: identity.kind, role: identity.role, ...(identity.lang ? { lang: identity.lang } : {}) })
+        .setProtectedHeader({ alg: ALG })
+        .setSubject(identity.sub)
+        .setIssuer(options.issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(`${TTL_SECONDS}s`)
+        .sign(key),
+  };
+}
+
+export interface IdentityVerifier {
+  verify(token: string): Promise<Identity & { issuer: string }>;
+}
+
+export function createIdentityVerifier(options: { secret: string; audience: string }): IdentityVerifier {
+  const key = keyFrom(options.secret);
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [ALG],
+          audience: options.audience,
+          requiredClaims: ['sub', 'iss', 'exp'],
+          clockTolerance: 5,
+        });
+        const identity = identitySchema.parse(payload);
+        return { ...identity, issuer: String(payload.iss) };
+      } catch (err) {
+        const reason = err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid';
+        throw new UnauthorizedError(`Internal identity ${reason}: calls must come from inside Parley.`, { cause: err });
+      }
+    },
+  };
+}
+
+/** Rejects any call that does not carry a valid identity signed with INTERNAL_SECRET. */
+export function requireInternalIdentity(verifier: IdentityVerifier): RequestHandler {
+  return async (req, res, next) => {
+    const token = req.headers[IDENTITY_HEADER];
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new UnauthorizedError('Missing internal identity: calls must come from inside Parley.');
+    }
+    res.locals['identity'] = await verifier.verify(token);
+    next();
+  };
+}
+
+export function identityOf(res: Response): Identity & { issuer: string } {
+  const identity = res.locals['identity'] as (Identity & { issuer: string }) | undefined;
+  if (!identity) throw new UnauthorizedError('No identity on this request.');
+  return identity;
+}

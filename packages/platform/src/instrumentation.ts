@@ -1,0 +1,91 @@
+/**
+ * OpenTelemetry bootstrap. Each service's src/instrumentation.ts calls `startTelemetry`
+ * and is preloaded with `node --import ./dist/instrumentation.js dist/main.js`, so the
+ * ESM loader hook and the instrumentations are in place before express, http or ioredis load.
+ * This module must not import anything from the app (or express, pino...) itself.
+ */
+import { register } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+import { createAddHookMessageChannel } from 'import-in-the-middle';
+import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+export interface TelemetryOptions {
+  /** Default service.name; OTEL_SERVICE_NAME wins when set. */
+  serviceName: string;
+  serviceVersion: string;
+  /** The environment (normally process.env); read only here and in config. */
+  env: Record<string, string | undefined>;
+}
+
+export interface Telemetry {
+  /** Whether spans leave the process (OTLP endpoint configured). */
+  readonly exporting: boolean;
+  shutdown(): Promise<void>;
+}
+
+const GLOBAL_KEY = Symbol.for('parley.telemetry');
+
+/** Instrumentations Parley relies on; the rest of the bundle stays off (fs is noisy, openai is hand-made). */
+const ENABLED = new Set([
+  '@opentelemetry/instrumentation-http',
+  '@opentelemetry/instrumentation-undici',
+  '@opentelemetry/instrumentation-express',
+  '@opentelemetry/instrumentation-ioredis',
+  '@opentelemetry/instrumentation-pino',
+  '@opentelemetry/instrumentation-runtime-node',
+]);
+
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const existing = (globalThis as Record<symbol, Telemetry | undefined>)[GLOBAL_KEY];
+  if (existing) return existing;
+  const { env } = options;
+  if (env['OTEL_SDK_DISABLED'] === 'true' || !isMainThread) {
+    return { exporting: false, shutdown: async () => {} };
+  }
+
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+
+  const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+  const instrumentations = getNodeAutoInstrumentations({
+    '@opentelemetry/instrumentation-http': {
+      // Health checks and scrapes are not user traffic.
+      ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)(\?|$)/.test(req.url ?? ''),
+    },
+    // Trace ids are added to every line by Parley's own logger mixin.
+    '@opentelemetry/instrumentation-pino': { disableLogCorrelation: true },
+  });
+  const sdk = new NodeSDK({
+    serviceName: env['OTEL_SERVICE_NAME'] ?? options.serviceName,
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.serviceName,
+      [ATTR_SERVICE_VERSION]: options.serviceVersion,
+      'deployment.environment.name': env['PARLEY_ENVIRONMENT'] ?? env['NODE_ENV'] ?? 'development',
+    }),
+    instrumentations: instrumentations.filter((i) => ENABLED.has(i.instrumentationName)),
+    // Without an OTLP endpoint spans are still created (trace ids for logs, errors and
+    // propagation) but go nowhere; with one, the SDK builds the exporter from OTEL_* vars.
+    ...(exporting ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
+    // Metrics are prom-client's and logs are stdout JSON.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  await waitForAllMessagesAcknowledged();
+
+  const telemetry: Telemetry = {
+    exporting,
+    shutdown: () => sdk.shutdown(),
+  };
+  (globalThis as Record<symbol, Telemetry | undefined>)[GLOBAL_KEY] = telemetry;
+  return telemetry;
+}
+
+/** Flushes and stops the SDK if it was started (a shutdown hook for main.ts). */
+export async function shutdownTelemetry(): Promise<void> {
+  await (globalThis as Record<symbol, Telemetry | undefined>)[GLOBAL_KEY]?.shutdown();
+}

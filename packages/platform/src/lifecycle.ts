@@ -1,0 +1,109 @@
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Health } from './health.js';
+import type { Logger } from './logger.js';
+
+export type ShutdownHook = () => Promise<void> | void;
+
+export interface RunServerOptions {
+  handler: RequestListener;
+  port: number;
+  host: string;
+  logger: Logger;
+  health: Health;
+  /** How long to wait for in-flight requests and streams before closing them. */
+  drainTimeoutMs: number;
+  /** Run after the server stopped taking requests: close Redis, flush telemetry... */
+  onShutdown?: ShutdownHook[];
+  /** Signals that start a graceful shutdown. */
+  signals?: NodeJS.Signals[];
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** Graceful shutdown; resolves when everything is closed. Safe to call twice. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/**
+ * Listens and handles SIGTERM/SIGINT: readiness flips to 503, the listener closes, idle
+ * keep-alive sockets close, in-flight requests (streams included) get `drainTimeoutMs`
+ * to finish, then remaining sockets are destroyed and the hooks run. Only main.ts calls this.
+ */
+export async function runServer(options: RunServerOptions): Promise<RunningServer> {
+  const { logger, health } = options;
+  const server = createServer(options.handler);
+  // Long SSE streams must not be cut by Node's default request timeout.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  server.on('request', (_req, res) => {
+    inFlight += 1;
+    if (health.isDraining) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    });
+  });
+
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info({ port: address.port, host: options.host }, 'listening');
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown'): Promise<void> => {
+    shuttingDown ??= (async () => {
+      const started = Date.now();
+      logger.info({ reason, in_flight: inFlight, drain_timeout_ms: options.drainTimeoutMs }, 'shutting down: draining');
+      health.startDraining();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        const allDone = new Promise<void>((resolve) => {
+          drained = resolve;
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          allDone.then(() => false),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), options.drainTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) logger.warn({ in_flight: inFlight }, 'drain timeout: closing remaining connections');
+      }
+      server.closeAllConnections();
+      await closed;
+      for (const hook of options.onShutdown ?? []) {
+        try {
+          await hook();
+        } catch (err) {
+          logger.error({ err }, 'shutdown hook failed');
+        }
+      }
+      logger.info({ duration_ms: Date.now() - started }, 'shut down');
+    })();
+    return shuttingDown;
+  };
+
+  for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => {
+      void shutdown(signal).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.fatal({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return { server, url, shutdown };
+}

@@ -1,0 +1,43 @@
+import { Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
+
+/** OpenTelemetry's recommended buckets for http.server.request.duration. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+export type HttpLabel = 'http_request_method' | 'http_route' | 'http_response_status_code';
+/** prom-client types exemplar labels with the metric's label names; ours are `trace_id`. */
+export type ExemplarLabel = 'trace_id';
+
+export interface Metrics {
+  /** OpenMetrics registry of this app (exemplars need OpenMetrics). */
+  readonly registry: Registry<OpenMetricsContentType>;
+  readonly httpServerDuration: Histogram<HttpLabel | ExemplarLabel>;
+  /** Bounded method label per OTel semconv: unknown methods become `_OTHER`. */
+  methodLabel(method: string): string;
+}
+
+export interface CreateMetricsOptions {
+  /** Collect process and Node.js runtime metrics (off in most unit tests to keep them quick). */
+  defaultMetrics?: boolean;
+}
+
+/** A registry per app, so several apps can live in one test process. */
+export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const httpServerDuration = new Histogram<HttpLabel | ExemplarLabel>({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP server requests (OTel http.server.request.duration).',
+    labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
+    buckets: HTTP_DURATION_BUCKETS,
+    registers: [registry],
+    enableExemplars: true,
+  });
+  return {
+    registry,
+    httpServerDuration,
+    methodLabel: (method) => (KNOWN_METHODS.has(method) ? method : '_OTHER'),
+  };
+}

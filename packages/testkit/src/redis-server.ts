@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Kills the server (SIGKILL): clients see a dead Redis. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (data is gone: no persistence). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Starts a private `redis-server` (from PATH) on a random loopback port, without persistence. */
+export async function startRedisServer(options: { binary?: string } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const proc = spawn(
+      options.binary ?? 'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const spawnError = once(proc, 'error').then(([err]) => {
+      throw new Error(`cannot start redis-server (is it installed?): ${(err as Error).message}`);
+    });
+    child = proc;
+    await Promise.race([
+      spawnError,
+      waitFor(() => ping(port), { what: `redis-server on port ${port} ${stderr}`, timeoutMs: 10_000 }),
+    ]);
+  };
+
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGKILL');
+    await exited;
+  };
+
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

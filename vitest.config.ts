@@ -1,0 +1,39 @@
+import { defineConfig } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript sources in tests (see the
+// "@parley/source" export condition); processes started by e2e tests run the built dist.
+export default defineConfig({
+  resolve: { conditions: ['@parley/source'] },
+  ssr: { resolve: { conditions: ['@parley/source'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'packages/*/test/**/*.test.ts',
+            'gateway/{src,test}/**/*.test.ts',
+            'chat-service/{src,test}/**/*.test.ts',
+            'safety-service/{src,test}/**/*.test.ts',
+            'web/src/**/*.test.ts',
+          ],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Real processes on real ports: one file at a time keeps a 2-core machine honest.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
