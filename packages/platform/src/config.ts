@@ -38,3 +38,14 @@ export const baseConfigSchema = z.object({
 
 export const portSchema = port;
 export const urlSchema = z.url({ protocol: /^https?$/ });
+
+/** For main.ts: parse the environment or print why not and exit 1 (no stack trace). */
+export function loadConfigOrExit<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, service: string): z.output<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${service}: ${err.message}\n`);
+    process.exit(1);
+  }
+}

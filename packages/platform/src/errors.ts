@@ -122,6 +122,21 @@ export class ServiceUnavailableError extends AppError {
   override readonly retryable = true;
 }
 
+/** Every configured model/provider failed or is shed by its breaker. */
+export class LlmUnavailableError extends ServiceUnavailableError {
+  override readonly code = 'llm_unavailable';
+}
+
+/** safety-service cannot answer: output is never released unchecked (fail closed). */
+export class SafetyUnavailableError extends ServiceUnavailableError {
+  override readonly code = 'safety_unavailable';
+}
+
+/** An operator switched LLM traffic off. */
+export class KillSwitchError extends ServiceUnavailableError {
+  override readonly code = 'kill_switch';
+}
+
 export class UpstreamTimeoutError extends AppError {
   readonly status = 504;
   readonly code = 'upstream_timeout';
@@ -149,6 +164,9 @@ export function toAppError(err: unknown): AppError {
         break;
     }
     const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+    if (status === 404) return new NotFoundError('Not found.', { cause: err });
+    if (status === 413) return new PayloadTooLargeError('The request body is too large.', { cause: err });
+    if (status === 415) return new UnsupportedMediaTypeError('The request body type is not supported.', { cause: err });
     if (status !== undefined && status >= 400 && status < 500) {
       return new ValidationError('The request could not be processed.', { cause: err });
     }

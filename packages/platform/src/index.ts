@@ -6,5 +6,6 @@ export * from './identity.js';
 export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './redis.js';
 export * from './sse.js';
 export * from './trace-context.js';

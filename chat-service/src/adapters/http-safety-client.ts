@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { IDENTITY_HEADER, SafetyUnavailableError, type IdentitySigner } from '@parley/platform';
+import type { ModerationResult, SafetyClient } from '../domain/ports.js';
+
+const moderationSchema = z.object({
+  action: z.enum(['allow', 'redact', 'block']),
+  text: z.string(),
+  findings: z.array(z.object({ category: z.string(), rule: z.string(), start: z.number().int(), end: z.number().int() })),
+  policy_version: z.string(),
+});
+
+export interface HttpSafetyClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  signer: IdentitySigner;
+  fetch?: typeof fetch;
+}
+
+/** safety-service over HTTP. Any failure is SafetyUnavailableError: callers fail closed. */
+export function createHttpSafetyClient(options: HttpSafetyClientOptions): SafetyClient {
+  const doFetch = options.fetch ?? fetch;
+  const url = new URL('/v1/moderate', options.baseUrl).toString();
+  return {
+    async moderate(input, signal): Promise<ModerationResult> {
+      const identity = await options.signer.sign({ sub: 'chat-service', kind: 'service', role: 'service' }, 'safety-service');
+      let res: Response;
+      try {
+        res = await doFetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
+          body: JSON.stringify(input),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
+        });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        throw new SafetyUnavailableError('The safety check could not be reached.', { cause: err, retryAfterSeconds: 2 });
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new SafetyUnavailableError(`The safety check answered ${res.status}.`, { retryAfterSeconds: 2 });
+      }
+      const parsed = moderationSchema.safeParse(await res.json().catch(() => undefined));
+      if (!parsed.success) throw new SafetyUnavailableError('The safety check answered in an unknown shape.', { retryAfterSeconds: 2 });
+      return parsed.data;
+    },
+  };
+}

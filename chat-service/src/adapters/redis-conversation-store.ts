@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { ServiceUnavailableError } from '@parley/platform';
+import type { ConversationStore, StoredMessage } from '../domain/ports.js';
+
+const storedMessageSchema = z.object({
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  created_at: z.string(),
+});
+
+const key = (sessionId: string) => `parley:conv:{${sessionId}}`;
+
+function unavailable(err: unknown): never {
+  throw new ServiceUnavailableError('Conversation history is temporarily unavailable.', { cause: err, retryAfterSeconds: 2 });
+}
+
+/** Conversation history in a Redis list per session, trimmed and expiring with the session's idle timeout. */
+export function createRedisConversationStore(redis: Redis, options: { idleTtlSeconds: number; maxMessages: number }): ConversationStore {
+  return {
+    async append(sessionId, message) {
+      const k = key(sessionId);
+      await redis
+        .multi()
+        .rpush(k, JSON.stringify(message))
+        .ltrim(k, -options.maxMessages, -1)
+        .expire(k, options.idleTtlSeconds)
+        .exec()
+        .then((results) => {
+          const failed = results?.find(([err]) => err);
+          if (failed) throw failed[0];
+        })
+        .catch(unavailable);
+    },
+    async history(sessionId, limit) {
+      const raw = await redis.lrange(key(sessionId), -limit, -1).catch(unavailable);
+      return raw.flatMap((item): StoredMessage[] => {
+        const parsed = storedMessageSchema.safeParse(JSON.parse(item));
+        return parsed.success ? [parsed.data] : [];
+      });
+    },
+    async ping() {
+      await redis.ping();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/** What the chat domain needs from the outside world; adapters implement these. */
+
+export type Language = 'en' | 'de' | 'fr';
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  role: Exclude<Role, 'system'>;
+  content: string;
+  created_at: string;
+}
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter';
+
+export interface LlmRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens: number;
+  temperature: number;
+}
+
+export interface LlmCompletion {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+export type LlmChunk = { type: 'text'; text: string } | { type: 'finish'; finishReason: FinishReason } | { type: 'usage'; usage: Usage };
+
+export interface LlmClient {
+  complete(request: LlmRequest, signal: AbortSignal): Promise<LlmCompletion>;
+  /** Resolves once the upstream stream is open and its first chunk arrived, so failures before that can still be retried or reported with a status code. */
+  stream(request: LlmRequest, signal: AbortSignal): Promise<AsyncIterable<LlmChunk>>;
+}
+
+export type SafetyAction = 'allow' | 'redact' | 'block';
+
+export interface SafetyFinding {
+  category: string;
+  rule: string;
+  start: number;
+  end: number;
+}
+
+export interface ModerationResult {
+  action: SafetyAction;
+  text: string;
+  findings: SafetyFinding[];
+  policy_version: string;
+}
+
+export interface SafetyClient {
+  moderate(input: { text: string; direction: 'input' | 'output'; language: Language }, signal: AbortSignal): Promise<ModerationResult>;
+}
+
+export interface ConversationStore {
+  append(sessionId: string, message: StoredMessage): Promise<void>;
+  /** Oldest first, at most `limit` messages. */
+  history(sessionId: string, limit: number): Promise<StoredMessage[]>;
+  /** Pings the backing store (readiness). */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import {
+  NotAcceptableError,
+  identityOf,
+  jsonBody,
+  locals,
+  parseWith,
+  requireInternalIdentity,
+  startSse,
+  toAppError,
+  type IdentityVerifier,
+} from '@parley/platform';
+import type { ChatService } from '../domain/chat.js';
+
+export interface ChatRoutesOptions {
+  chat: ChatService;
+  verifier: IdentityVerifier;
+  maxMessageChars: number;
+}
+
+const languageSchema = z.enum(['en', 'de', 'fr']);
+
+export function chatRoutes(options: ChatRoutesOptions): Router {
+  const { chat } = options;
+  const router = Router();
+  const chatBody = z.object({
+    message: z.string().trim().min(1, 'must not be empty').max(options.maxMessageChars, `must be at most ${options.maxMessageChars} characters`),
+    language: languageSchema.optional(),
+  });
+  router.use('/api/v1', requireInternalIdentity(options.verifier));
+
+  router.post('/api/v1/chat', ...jsonBody({ limit: '64kb' }), async (req, res) => {
+    const body = parseWith(chatBody, req.body);
+    const identity = identityOf(res);
+    const turn = { sessionId: identity.sub, message: body.message, language: body.language ?? identity.lang ?? 'en' };
+    const format = req.accepts(['application/json', 'text/event-stream']);
+    if (format === false) throw new NotAcceptableError('Accept application/json or text/event-stream.');
+
+    // A client that goes away aborts the upstream call.
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('client disconnected'));
+    });
+    const log = locals(res).log;
+    const started = performance.now();
+
+    if (format === 'application/json') {
+      const reply = await chat.reply(turn, controller.signal);
+      log.info({ finish_reason: reply.finish_reason, usage: reply.usage, safety_action: reply.safety.action, duration_ms: Math.round(performance.now() - started) }, 'chat turn');
+      res.json(reply);
+      return;
+    }
+
+    // Errors up to here are ordinary HTTP errors; after the first byte they become `error` events.
+    const events = await chat.stream(turn, controller.signal);
+    const sse = startSse(req, res);
+    try {
+      for await (const event of events) {
+        if (sse.closed) break;
+        const { type, ...data } = event;
+        sse.send(type, data);
+        if (event.type === 'done') {
+          log.info({ finish_reason: event.finish_reason, usage: event.usage, safety_action: event.safety.action, duration_ms: Math.round(performance.now() - started), stream: true }, 'chat turn');
+        }
+      }
+    } catch (err) {
+      if (!sse.closed) {
+        const error = toAppError(err);
+        log.warn({ err, code: error.code }, 'stream failed after start');
+        sse.send('error', { code: error.code, message: error.detail, retryable: error.retryable });
+      }
+    } finally {
+      sse.end();
+    }
+  });
+
+  router.get('/api/v1/history', async (_req, res) => {
+    res.json({ messages: await chat.history(identityOf(res).sub) });
+  });
+
+  return router;
+}

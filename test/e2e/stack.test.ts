@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDENTITY_HEADER, createIdentitySigner } from '@parley/platform';
+import { waitFor } from '@parley/testkit';
+import { INTERNAL_SECRET, readSse, startStack, type Stack } from './stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function newSession(language = 'en'): Promise<string> {
+  const res = await fetch(`${stack.gateway.url}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ language }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { token: string }).token;
+}
+
+function chat(token: string, message: string, accept = 'application/json', headers: Record<string, string> = {}) {
+  return fetch(`${stack.gateway.url}/api/v1/chat`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept, ...headers },
+    body: JSON.stringify({ message }),
+  });
+}
+
+describe('the whole stack, real processes', () => {
+  it('answers a chat message through the gateway within 2 s', async () => {
+    const token = await newSession();
+    const started = performance.now();
+    const res = await chat(token, 'Tell me about observability.');
+    const elapsed = performance.now() - started;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      message_id: expect.stringMatching(/^msg_/),
+      reply: expect.stringMatching(/\w+/),
+      finish_reason: 'stop',
+      usage: { input_tokens: expect.any(Number), output_tokens: expect.any(Number) },
+      safety: { action: 'allow' },
+    });
+    expect(elapsed).toBeLessThan(2_000);
+    const history = (await (await fetch(`${stack.gateway.url}/api/v1/history`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      messages: { role: string; content: string }[];
+    };
+    expect(history.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(history.messages[1]?.content).toBe(body['reply']);
+  });
+
+  it('streams the same reply over SSE as meta, deltas and done', async () => {
+    const prompt = 'What is a circuit breaker?';
+    const plain = (await (await chat(await newSession(), prompt)).json()) as { reply: string };
+    const res = await chat(await newSession(), prompt, 'text/event-stream');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const events = await readSse(res);
+    expect(events[0]).toMatchObject({ event: 'meta', data: { message_id: expect.stringMatching(/^msg_/) } });
+    const deltas = events.filter((e) => e.event === 'delta').map((e) => (e.data as { text: string }).text);
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas.join('')).toBe(plain.reply);
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { finish_reason: 'stop', safety: { action: 'allow' }, usage: { output_tokens: expect.any(Number) } } });
+  });
+
+  it('links the spans of gateway, chat-service and safety-service under one W3C trace id', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const parentSpanId = randomBytes(8).toString('hex');
+    const res = await chat(await newSession(), 'Trace me through every service.', 'application/json', {
+      traceparent: `00-${traceId}-${parentSpanId}-01`,
+    });
+    expect(res.status).toBe(200);
+    const spans = await waitFor(
+      () => {
+        const mine = stack.otlp.spans.filter((s) => s.traceId === traceId);
+        const services = new Set(mine.map((s) => s.service));
+        return ['gateway', 'chat-service', 'safety-service', 'llm-sim'].every((s) => services.has(s)) ? mine : undefined;
+      },
+      { what: 'spans from all services', timeoutMs: 10_000 },
+    );
+    const serverSpan = (service: string) => spans.find((s) => s.service === service && s.kind === 2);
+    // The gateway continues the caller's trace; each service's server span has a parent in the same trace.
+    expect(serverSpan('gateway')?.parentSpanId).toBe(parentSpanId);
+    const ids = new Set(spans.map((s) => s.spanId));
+    for (const service of ['chat-service', 'safety-service', 'llm-sim']) {
+      const span = serverSpan(service);
+      expect(span, `${service} server span`).toBeDefined();
+      expect(ids.has(span!.parentSpanId), `${service} parent in trace`).toBe(true);
+    }
+    // Operators can jump from the trace to the logs: the gateway's request log carries the same trace id.
+    await waitFor(() => stack.gateway.logs().some((l) => l['trace_id'] === traceId && l['msg'] === 'request completed'), { what: 'gateway log with trace id' });
+  });
+
+  it('never writes message text or tokens into any log', async () => {
+    const secretWords = 'zebra-umbrella-quartz';
+    const token = await newSession();
+    await (await chat(token, `Remember ${secretWords}`)).json();
+    await waitFor(() => stack.chat.logs().some((l) => l['msg'] === 'chat turn'), { what: 'chat turn log' });
+    for (const proc of stack.all) {
+      expect(proc.output(), proc.name).not.toContain(secretWords);
+      expect(proc.output(), proc.name).not.toContain(token);
+    }
+    const turn = stack.chat.logs().find((l) => l['msg'] === 'chat turn');
+    expect(turn).toMatchObject({ service: 'chat-service', finish_reason: 'stop', usage: expect.any(Object), trace_id: expect.any(String), span_id: expect.any(String) });
+  });
+});
+
+describe('bad input at every service gets a 4xx, never a 5xx or a crash', () => {
+  const identity = async (audience: string) =>
+    createIdentitySigner({ secret: INTERNAL_SECRET, issuer: 'e2e' }).sign({ sub: 'e2e-session', kind: 'session', role: 'user' }, audience);
+
+  const targets = async () => {
+    const token = await newSession();
+    return [
+      { name: 'gateway /api/v1/sessions', url: `${stack.gateway.url}/api/v1/sessions`, headers: {} as Record<string, string>, body: { language: 'en' }, missing: { language: 42 } },
+      { name: 'gateway /api/v1/chat', url: `${stack.gateway.url}/api/v1/chat`, headers: { authorization: `Bearer ${token}` }, body: { message: 'hi' }, missing: {} },
+      { name: 'chat-service', url: `${stack.chat.url}/api/v1/chat`, headers: { [IDENTITY_HEADER]: await identity('chat-service') }, body: { message: 'hi' }, missing: {} },
+      {
+        name: 'safety-service',
+        url: `${stack.safety.url}/v1/moderate`,
+        headers: { [IDENTITY_HEADER]: await identity('safety-service') },
+        body: { text: 'hi', direction: 'input' },
+        missing: { text: 'hi' },
+      },
+      { name: 'llm-sim', url: `${stack.sim.url}/v1/chat/completions`, headers: {}, body: { model: 'gpt-4o-mini', messages: [] }, missing: { model: 'gpt-4o-mini' } },
+    ];
+  };
+
+  it('answers malformed JSON, wrong content type, oversized bodies and missing fields with 4xx', async () => {
+    const oversized = JSON.stringify({ message: 'x'.repeat(2 * 1024 * 1024) });
+    for (const t of await targets()) {
+      const cases: [string, RequestInit][] = [
+        ['malformed JSON', { body: '{"message": "unterminated', headers: { 'content-type': 'application/json' } }],
+        ['wrong content type', { body: 'message=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+        ['oversized body', { body: oversized, headers: { 'content-type': 'application/json' } }],
+        ['missing fields', { body: JSON.stringify(t.missing), headers: { 'content-type': 'application/json' } }],
+      ];
+      for (const [label, init] of cases) {
+        const res = await fetch(t.url, { method: 'POST', ...init, headers: { ...t.headers, ...(init.headers as Record<string, string>) } }).catch(
+          (err: unknown) => err as Error,
+        );
+        // An oversized body may be refused before it is fully sent; that is a refusal, not a crash.
+        if (res instanceof Error) {
+          expect(label, `${t.name}: ${res.message}`).toBe('oversized body');
+          continue;
+        }
+        expect(res.status, `${t.name}: ${label}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${t.name}: ${label}`).toBeLessThan(500);
+        const body = (await res.json()) as Record<string, unknown>;
+        expect(body['code'] ?? (body['error'] as Record<string, unknown> | undefined)?.['code'], `${t.name}: ${label}`).toBeTruthy();
+      }
+    }
+    for (const proc of stack.all) {
+      expect(proc.child.exitCode, proc.name).toBeNull();
+      expect((await fetch(`${proc.url}/livez`)).status, proc.name).toBe(200);
+    }
+  });
+});
