@@ -1,0 +1,41 @@
+import { createHttpApp, type Health, type IdentityVerifier, type Logger, type Metrics } from '@parley/platform';
+import type { Express } from 'express';
+import { DEFAULT_MAX_TEXT_CHARS } from './config.js';
+import { createModerator, type Moderator } from './domain/engine.js';
+import { createModerationTelemetry } from './moderation-telemetry.js';
+import { moderateRoutes } from './routes/moderate.routes.js';
+
+/** The audience safety-service accepts in the internal identity; callers sign for it. */
+export const SAFETY_SERVICE_AUDIENCE = 'safety-service';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  /** Verifies the identity other Parley services sign with INTERNAL_SECRET. */
+  verifier: IdentityVerifier;
+  /** Default: the engine with the built-in policy and detectors. */
+  moderator?: Moderator;
+  /** Default: 32000. */
+  maxTextChars?: number;
+}
+
+/** Wiring only: no listening, no environment, no I/O. */
+export function createApp(deps: AppDeps): Express {
+  const moderator = deps.moderator ?? createModerator();
+  const telemetry = createModerationTelemetry({ registry: deps.metrics.registry, logger: deps.logger });
+  return createHttpApp(
+    // Every path speaks RFC 9457: /v1/moderate is internal, not the OpenAI-compatible surface.
+    { logger: deps.logger, metrics: deps.metrics, health: deps.health, errorFormat: () => 'problem' },
+    (app) => {
+      app.use(
+        moderateRoutes({
+          moderator,
+          telemetry,
+          verifier: deps.verifier,
+          maxTextChars: deps.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS,
+        }),
+      );
+    },
+  );
+}

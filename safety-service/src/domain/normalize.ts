@@ -1,0 +1,197 @@
+/**
+ * Text views that detectors match on, each able to map a span back to the submitted text.
+ *
+ * - `canonical`: NFKC with invisible characters (zero-width, bidi controls, other default-ignorable
+ *   code points) removed; case and spacing kept. Values (emails, keys, card numbers) are matched here,
+ *   so full-width digits or a zero-width space inside a key do not hide it.
+ * - `folded`: `canonical`, then case-folded, diacritics removed, quotes and dashes unified and
+ *   whitespace runs collapsed to one space. Phrases (prompt injection) are matched here.
+ */
+export interface TextView {
+  readonly text: string;
+  /** The span of the submitted text that produced `[start, end)` of this view (UTF-16, end exclusive). */
+  toOriginal(start: number, end: number): { start: number; end: number };
+}
+
+export type ViewName = 'canonical' | 'folded';
+
+const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
+const MARK = /^\p{M}$/u;
+const NONSPACING_MARK = /\p{Mn}/gu;
+const SPACE = /^\s$/u;
+// eslint-disable-next-line no-control-regex -- "plain ASCII" includes the control characters.
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** Typographic look-alikes folded to ASCII, so "don’t" and "don't" match the same pattern. */
+const FOLD_PUNCTUATION: Readonly<Record<string, string>> = {
+  '\u2018': "'", '\u2019': "'", '\u201a': "'", '\u201b': "'", '\u2032': "'", '\u02bc': "'",
+  '\u201c': '"', '\u201d': '"', '\u201e': '"', '\u201f': '"', '\u2033': '"',
+  '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2015': '-', '\u2212': '-',
+  '\u00df': 'ss',
+};
+const FOLD_PUNCTUATION_RE = new RegExp(`[${Object.keys(FOLD_PUNCTUATION).join('')}]`, 'gu');
+
+/** The submitted text itself. */
+export function identityView(text: string): TextView {
+  return { text, toOriginal: (start, end) => ({ start, end }) };
+}
+
+/** A view built unit by unit: `starts[i]`/`ends[i]` is the source span of output unit `i`. */
+class MappedView implements TextView {
+  constructor(
+    readonly text: string,
+    private readonly starts: Uint32Array,
+    private readonly ends: Uint32Array,
+    private readonly originalLength: number,
+  ) {}
+
+  // An arrow property, so `const { toOriginal } = view` keeps working.
+  readonly toOriginal = (start: number, end: number): { start: number; end: number } => {
+    if (start >= this.text.length) return { start: this.originalLength, end: this.originalLength };
+    const from = this.starts[start] ?? this.originalLength;
+    if (end <= start) return { start: from, end: from };
+    return { start: from, end: this.ends[Math.min(end, this.text.length) - 1] ?? this.originalLength };
+  };
+}
+
+/** Per-code-point facts and single-code-point results, memoised: natural text repeats its letters. */
+const enum Kind {
+  Plain = 0,
+  Invisible = 1,
+  Mark = 2,
+  Space = 3,
+}
+const MEMO_LIMIT = 8192;
+const kinds = new Map<number, Kind>();
+const folds = new Map<string, string>();
+const canonicals = new Map<string, string>();
+
+function kindOf(cp: number): Kind {
+  let kind = kinds.get(cp);
+  if (kind === undefined) {
+    const ch = String.fromCodePoint(cp);
+    kind = INVISIBLE.test(ch) ? Kind.Invisible : MARK.test(ch) ? Kind.Mark : SPACE.test(ch) ? Kind.Space : Kind.Plain;
+    if (kinds.size >= MEMO_LIMIT) kinds.clear();
+    kinds.set(cp, kind);
+  }
+  return kind;
+}
+
+function memo(cache: Map<string, string>, key: string, compute: (key: string) => string): string {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute(key);
+    if (cache.size >= MEMO_LIMIT) cache.clear();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+const nfkc = (cluster: string): string => cluster.normalize('NFKC');
+
+function foldCluster(cluster: string): string {
+  const folded = cluster.normalize('NFKC').toLowerCase().normalize('NFD').replace(NONSPACING_MARK, '');
+  return folded.replace(FOLD_PUNCTUATION_RE, (ch) => FOLD_PUNCTUATION[ch] ?? ch);
+}
+
+/**
+ * Walks `text` in clusters (a code point and the combining marks after it, so NFKC can compose
+ * them) and records, for every UTF-16 unit it emits, the source span it came from.
+ */
+function buildView(text: string, fold: boolean): TextView {
+  const n = text.length;
+  // NFKC can expand a cluster (e.g. U+FDFA to 18 units); grow on demand.
+  let capacity = n + 16;
+  let starts = new Uint32Array(capacity);
+  let ends = new Uint32Array(capacity);
+  let out = '';
+  let len = 0;
+  let lastWasSpace = false;
+
+  const emit = (piece: string, from: number, to: number): void => {
+    if (len + piece.length > capacity) {
+      capacity = Math.max(capacity * 2, len + piece.length);
+      const s = new Uint32Array(capacity);
+      const e = new Uint32Array(capacity);
+      s.set(starts);
+      e.set(ends);
+      starts = s;
+      ends = e;
+    }
+    for (let k = 0; k < piece.length; k += 1) {
+      starts[len] = from;
+      ends[len] = to;
+      len += 1;
+    }
+    out += piece;
+  };
+
+  let i = 0;
+  while (i < n) {
+    const code = text.charCodeAt(i);
+    // ASCII fast path: no marks can follow, nothing to compose.
+    if (code < 0x80 && (i + 1 >= n || text.charCodeAt(i + 1) < 0x300)) {
+      const ch = text[i] as string;
+      if (fold && (code === 0x20 || (code >= 0x09 && code <= 0x0d))) {
+        if (lastWasSpace) ends[len - 1] = i + 1;
+        else emit(' ', i, i + 1);
+        lastWasSpace = true;
+      } else {
+        emit(fold && code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : ch, i, i + 1);
+        lastWasSpace = false;
+      }
+      i += 1;
+      continue;
+    }
+
+    const cp = text.codePointAt(i) as number;
+    const kind = kindOf(cp);
+    let j = i + (cp > 0xffff ? 2 : 1);
+    if (kind === Kind.Invisible) {
+      i = j;
+      continue;
+    }
+    while (j < n) {
+      const next = text.codePointAt(j) as number;
+      if (kindOf(next) !== Kind.Mark) break;
+      j += next > 0xffff ? 2 : 1;
+    }
+    const cluster = text.slice(i, j);
+    if (fold && kind === Kind.Space) {
+      if (lastWasSpace) ends[len - 1] = j;
+      else emit(' ', i, j);
+      lastWasSpace = true;
+    } else {
+      const piece = fold ? memo(folds, cluster, foldCluster) : memo(canonicals, cluster, nfkc);
+      if (piece.length > 0) {
+        emit(piece, i, j);
+        lastWasSpace = false;
+      }
+    }
+    i = j;
+  }
+  return new MappedView(out, starts, ends, n);
+}
+
+/** NFKC without invisible characters; the submitted text itself when it is plain ASCII. */
+export function canonicalView(text: string): TextView {
+  return ASCII_ONLY.test(text) ? identityView(text) : buildView(text, false);
+}
+
+/** The view phrase detectors match on (see the module comment). */
+export function foldedView(text: string): TextView {
+  return buildView(text, true);
+}
+
+/** Computes each view at most once per request, and only if a detector asks for it. */
+export function createViews(text: string): (name: ViewName) => TextView {
+  const cache = new Map<ViewName, TextView>();
+  return (name) => {
+    let view = cache.get(name);
+    if (!view) {
+      view = name === 'canonical' ? canonicalView(text) : foldedView(text);
+      cache.set(name, view);
+    }
+    return view;
+  };
+}
