@@ -1,0 +1,278 @@
+// Typed client for the gateway's public /api/v1 contract (see ARCHITECTURE.md).
+// Owns the anonymous session: creates it on first use, keeps its token, and replaces it
+// once, transparently, when the gateway answers 401.
+
+import { ConnectionError, ProtocolError, createApiError, isRecord, parseRetryAfter, readProblem, stringField } from './errors';
+import { readSseEvents, type SseEvent } from './sse';
+
+export type Language = 'en' | 'de' | 'fr';
+
+export interface HistoryMessage {
+  readonly id: string;
+  readonly role: 'user' | 'assistant';
+  readonly content: string;
+  readonly createdAt: string;
+}
+
+export interface Usage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+export type ChatStreamEvent =
+  | { readonly type: 'meta'; readonly messageId: string | undefined }
+  | { readonly type: 'delta'; readonly text: string }
+  | {
+      readonly type: 'done';
+      readonly finishReason: string;
+      readonly usage: Usage | undefined;
+      readonly safetyAction: string | undefined;
+    }
+  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryable: boolean };
+
+/** Where the session token lives between page loads. */
+export interface TokenStore {
+  get(): string | null;
+  set(token: string): void;
+  clear(): void;
+}
+
+export interface ApiClientOptions {
+  readonly language: Language;
+  readonly tokens: TokenStore;
+  /** Injected for tests; defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Prefix for every path; "" means same origin. */
+  readonly baseUrl?: string;
+}
+
+export interface ApiClient {
+  readonly language: Language;
+  getHistory(signal?: AbortSignal): Promise<HistoryMessage[]>;
+  /** Yields the reply's events and ends after `done` or `error`; aborting the signal stops it. */
+  streamChat(message: string, signal?: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined>;
+}
+
+export const sessionStorageKey = 'parley.session';
+
+export function createMemoryTokenStore(initial: string | null = null): TokenStore {
+  let token = initial;
+  return {
+    get: () => token,
+    set: (value) => {
+      token = value;
+    },
+    clear: () => {
+      token = null;
+    },
+  };
+}
+
+/** Keeps the token in Web Storage, and in memory only where storage is blocked (some private modes). */
+export function createStorageTokenStore(storage: Storage | undefined, key: string = sessionStorageKey): TokenStore {
+  const fallback = createMemoryTokenStore();
+  if (storage === undefined) return fallback;
+  return {
+    get() {
+      try {
+        return storage.getItem(key) ?? fallback.get();
+      } catch {
+        return fallback.get();
+      }
+    },
+    set(token) {
+      fallback.set(token);
+      try {
+        storage.setItem(key, token);
+      } catch {
+        // memory fallback already holds it
+      }
+    },
+    clear() {
+      fallback.clear();
+      try {
+        storage.removeItem(key);
+      } catch {
+        // nothing stored, nothing to remove
+      }
+    },
+  };
+}
+
+/** en by default; de or fr when the browser prefers them. */
+export function pickLanguage(preferred: readonly string[]): Language {
+  for (const tag of preferred) {
+    const primary = tag.toLowerCase().split('-')[0];
+    if (primary === 'de' || primary === 'fr' || primary === 'en') return primary;
+  }
+  return 'en';
+}
+
+interface RequestSpec {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly accept: string;
+  readonly body?: unknown;
+  readonly signal: AbortSignal | undefined;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const { language, tokens } = options;
+  const baseUrl = options.baseUrl ?? '';
+  // Called unbound: window.fetch throws "Illegal invocation" when called as a method of another object.
+  const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  let sessionInFlight: Promise<string> | undefined;
+
+  async function send(spec: RequestSpec, token: string | undefined): Promise<Response> {
+    const headers: Record<string, string> = { Accept: spec.accept };
+    if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
+    try {
+      return await fetchFn(baseUrl + spec.path, {
+        method: spec.method,
+        headers,
+        body: spec.body === undefined ? null : JSON.stringify(spec.body),
+        signal: spec.signal ?? null,
+      });
+    } catch (error) {
+      if (spec.signal?.aborted === true) throw error;
+      throw new ConnectionError('Could not reach Parley. Check your connection and try again.', { cause: error });
+    }
+  }
+
+  async function failure(response: Response): Promise<never> {
+    const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+    throw createApiError(await readProblem(response), retryAfter);
+  }
+
+  function startSession(): Promise<string> {
+    // Concurrent callers share one new session instead of racing to create several.
+    sessionInFlight ??= (async () => {
+      const response = await send(
+        { method: 'POST', path: '/api/v1/sessions', accept: 'application/json', body: { language }, signal: undefined },
+        undefined,
+      );
+      if (!response.ok) return failure(response);
+      const body: unknown = await response.json();
+      const token = isRecord(body) ? stringField(body, 'token') : undefined;
+      if (token === undefined) throw new ProtocolError('The server answered the new session without a token.');
+      tokens.set(token);
+      return token;
+    })().finally(() => {
+      sessionInFlight = undefined;
+    });
+    return sessionInFlight;
+  }
+
+  /** Sends with the session token; on 401 starts a new session and tries exactly once more. */
+  async function authorized(spec: RequestSpec): Promise<Response> {
+    const token = tokens.get() ?? (await startSession());
+    spec.signal?.throwIfAborted();
+    let response = await send(spec, token);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      // Another request may already have replaced the stale token; reuse its session.
+      const current = tokens.get();
+      let fresh: string;
+      if (current !== null && current !== token) {
+        fresh = current;
+      } else {
+        tokens.clear();
+        fresh = await startSession();
+      }
+      spec.signal?.throwIfAborted();
+      response = await send(spec, fresh);
+    }
+    if (!response.ok) return failure(response);
+    return response;
+  }
+
+  async function getHistory(signal?: AbortSignal): Promise<HistoryMessage[]> {
+    const response = await authorized({ method: 'GET', path: '/api/v1/history', accept: 'application/json', signal });
+    const body: unknown = await response.json();
+    const messages = isRecord(body) && Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
+    return messages.flatMap((item): HistoryMessage[] => {
+      if (!isRecord(item)) return [];
+      const role = item['role'];
+      const content = item['content'];
+      if ((role !== 'user' && role !== 'assistant') || typeof content !== 'string') return [];
+      return [{ id: stringField(item, 'id') ?? '', role, content, createdAt: stringField(item, 'created_at') ?? '' }];
+    });
+  }
+
+  async function* streamChat(message: string, signal?: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {
+    const response = await authorized({
+      method: 'POST',
+      path: '/api/v1/chat',
+      accept: 'text/event-stream',
+      body: { message, language },
+      signal,
+    });
+    const contentType = response.headers.get('Content-Type') ?? '';
+    if (response.body === null || !contentType.includes('text/event-stream')) {
+      await response.body?.cancel();
+      throw new ProtocolError('The server did not answer with a stream.');
+    }
+    const cutOff = 'The reply was cut off before it finished. Please try again.';
+    try {
+      for await (const sse of readSseEvents(response.body)) {
+        const event = toChatEvent(sse);
+        if (event === undefined) continue;
+        yield event;
+        if (event.type === 'done' || event.type === 'error') return;
+      }
+    } catch (error) {
+      if (signal?.aborted === true || error instanceof ProtocolError) throw error;
+      throw new ProtocolError(cutOff, { cause: error }); // the connection dropped mid-reply
+    }
+    signal?.throwIfAborted();
+    // The gateway always ends a stream with `done` or `error`; a clean end without them is a broken reply.
+    throw new ProtocolError(cutOff);
+  }
+
+  return { language, getHistory, streamChat };
+}
+
+function toChatEvent(sse: SseEvent): ChatStreamEvent | undefined {
+  if (sse.event !== 'meta' && sse.event !== 'delta' && sse.event !== 'done' && sse.event !== 'error') {
+    return undefined; // unknown events are skipped so the server can add new ones
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(sse.data);
+  } catch {
+    throw new ProtocolError(`The server sent a malformed "${sse.event}" event.`);
+  }
+  const fields = isRecord(data) ? data : {};
+  switch (sse.event) {
+    case 'meta':
+      return { type: 'meta', messageId: stringField(fields, 'message_id') };
+    case 'delta': {
+      const text = fields['text'];
+      if (typeof text !== 'string') throw new ProtocolError('The server sent a "delta" event without text.');
+      return { type: 'delta', text };
+    }
+    case 'done':
+      return {
+        type: 'done',
+        finishReason: stringField(fields, 'finish_reason') ?? 'stop',
+        usage: toUsage(fields['usage']),
+        safetyAction: isRecord(fields['safety']) ? stringField(fields['safety'], 'action') : undefined,
+      };
+    case 'error':
+      return {
+        type: 'error',
+        code: stringField(fields, 'code') ?? 'unknown',
+        message: stringField(fields, 'message') ?? 'The reply failed. Please try again.',
+        retryable: fields['retryable'] === true,
+      };
+  }
+}
+
+function toUsage(value: unknown): Usage | undefined {
+  if (!isRecord(value)) return undefined;
+  const input = value['input_tokens'];
+  const output = value['output_tokens'];
+  if (typeof input !== 'number' || typeof output !== 'number') return undefined;
+  return { inputTokens: input, outputTokens: output };
+}
