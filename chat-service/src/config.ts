@@ -15,6 +15,9 @@ export const configSchema = baseConfigSchema.extend({
   SAFETY_SERVICE_URL: urlSchema.default('http://127.0.0.1:8082'),
   SAFETY_TIMEOUT_MS: z.coerce.number().int().min(10).default(2_000),
   SAFETY_WINDOW_CHARS: z.coerce.number().int().min(16).max(4_096).default(160),
+  /** Characters held back as lookahead so an entity split across windows is seen whole. */
+  SAFETY_HOLDBACK_CHARS: z.coerce.number().int().min(0).max(1_024).default(48),
+  SAFETY_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   SESSION_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(60).default(1_800),
   HISTORY_MAX_MESSAGES: z.coerce.number().int().min(2).max(1_000).default(40),
   MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).max(100_000).default(4_000),

@@ -61,6 +61,8 @@ const app = createApp({
     temperature: config.LLM_TEMPERATURE,
     historyLimit: config.HISTORY_MAX_MESSAGES,
     safetyWindowChars: config.SAFETY_WINDOW_CHARS,
+    safetyHoldbackChars: config.SAFETY_HOLDBACK_CHARS,
+    safetyFlushMs: config.SAFETY_FLUSH_MS,
     systemPrompts: {
       en: config.SYSTEM_PROMPT_EN ?? DEFAULT_SYSTEM_PROMPTS.en,
       de: config.SYSTEM_PROMPT_DE ?? DEFAULT_SYSTEM_PROMPTS.de,

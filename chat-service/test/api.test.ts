@@ -22,7 +22,7 @@ function build(reply = 'Hello from the model, nice to meet you.', hold?: Promise
     safety: safety.safety,
     store: createMemoryConversationStore({ idleTtlSeconds: 60, maxMessages: 20 }),
     verifier: createIdentityVerifier({ secret, audience: 'chat-service' }),
-    chat: { model: 'm', maxTokens: 64, temperature: 0, historyLimit: 20, safetyWindowChars: 16, systemPrompts: { en: 'en', de: 'de', fr: 'fr' } },
+    chat: { model: 'm', maxTokens: 64, temperature: 0, historyLimit: 20, safetyWindowChars: 16, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'en', de: 'de', fr: 'fr' } },
     maxMessageChars: 100,
   });
   return { app, logs, llm, safety };

@@ -15,7 +15,7 @@ function service(reply: string, windowChars = 16) {
     store,
     newId: () => `id-${++n}`,
     now: () => new Date('2026-01-01T00:00:00Z'),
-    config: { model: 'm', maxTokens: 50, temperature: 0, historyLimit: 10, safetyWindowChars: windowChars, systemPrompts: { en: 'sys-en', de: 'sys-de', fr: 'sys-fr' } },
+    config: { model: 'm', maxTokens: 50, temperature: 0, historyLimit: 10, safetyWindowChars: windowChars, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'sys-en', de: 'sys-de', fr: 'sys-fr' } },
   });
   return { chat, calls, seen, state, store };
 }
@@ -83,8 +83,9 @@ describe('ChatService.stream', () => {
     const deltas = events.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text);
     expect(deltas.join('')).toBe(reply);
     expect(deltas.length).toBeGreaterThan(2);
+    // Every released piece was checked first (together with the lookahead that followed it).
     const outputChecks = seen.filter((s) => s.direction === 'output').map((s) => s.text);
-    expect(outputChecks).toEqual(deltas);
+    for (const delta of deltas) expect(outputChecks.some((checked) => checked.startsWith(delta))).toBe(true);
     expect(events.at(-1)).toEqual({ type: 'done', finish_reason: 'stop', usage: { input_tokens: 11, output_tokens: 7 }, safety: { action: 'allow' } });
   });
 
@@ -105,7 +106,9 @@ describe('ChatService.stream', () => {
       for await (const e of await s.chat.stream(turn, signal)) events.push(e);
     }).rejects.toBeInstanceOf(SafetyUnavailableError);
     const released = events.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text).join('');
-    expect(released).toBe(s.seen.filter((x) => x.direction === 'output')[0]?.text);
+    // Only text covered by the one successful output check was released.
+    expect(released.length).toBeGreaterThan(0);
+    expect(s.seen.filter((x) => x.direction === 'output')[0]?.text.startsWith(released)).toBe(true);
     expect(s.calls[0]?.signal.aborted).toBe(true);
   });
 

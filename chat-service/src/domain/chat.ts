@@ -1,9 +1,9 @@
+import { OutputGuard, type GuardResult } from './output-guard.js';
 import { buildMessages } from './prompt.js';
 import type {
   ConversationStore,
   FinishReason,
   Language,
-  LlmChunk,
   LlmClient,
   SafetyAction,
   SafetyClient,
@@ -18,8 +18,10 @@ export interface ChatConfig {
   systemPrompts: Record<Language, string>;
   /** Messages of history sent with each turn (older ones are dropped). */
   historyLimit: number;
-  /** Streamed output is released in windows of about this many characters, each checked first. */
+  /** Streamed output is released only after safety-service checked it: see OutputGuard. */
   safetyWindowChars: number;
+  safetyHoldbackChars: number;
+  safetyFlushMs: number;
 }
 
 export interface ChatDeps {
@@ -56,15 +58,6 @@ export type ChatEvent =
 const SEVERITY: Record<SafetyAction, number> = { allow: 0, redact: 1, block: 2 };
 const worst = (a: SafetyAction, b: SafetyAction): SafetyAction => (SEVERITY[b] > SEVERITY[a] ? b : a);
 
-/** Index to cut `text` at: the last whitespace at or after `min`, so words are never split. */
-function windowCut(text: string, min: number): number {
-  for (let i = text.length - 1; i >= min; i--) {
-    if (/\s/.test(text[i] ?? '')) return i + 1;
-  }
-  // A very long run without spaces (a URL, code) is released anyway, in bounded pieces.
-  return text.length >= min * 4 ? text.length : -1;
-}
-
 /** The chat use case: input check, prompt, LLM call, output check, history. */
 export class ChatService {
   constructor(private readonly deps: ChatDeps) {}
@@ -97,7 +90,7 @@ export class ChatService {
    * Output is released only in windows that safety-service has checked.
    */
   async stream(turn: ChatTurn, signal: AbortSignal): Promise<AsyncIterable<ChatEvent>> {
-    const { llm, safety, config } = this.deps;
+    const { llm, safety, config, now } = this.deps;
     const messageId = this.deps.newId();
     const input = await safety.moderate({ text: turn.message, direction: 'input', language: turn.language }, signal);
     const meta: ChatEvent = { type: 'meta', message_id: messageId, model: config.model };
@@ -118,60 +111,49 @@ export class ChatService {
 
     return (async function* (): AsyncGenerator<ChatEvent> {
       yield meta;
-      let pending = '';
+      const guard = new OutputGuard((text) => safety.moderate({ text, direction: 'output', language: turn.language }, signal), {
+        windowChars: config.safetyWindowChars,
+        holdbackChars: config.safetyHoldbackChars,
+        flushMs: config.safetyFlushMs,
+        now: () => now().getTime(),
+      });
       let released = '';
-      let action: SafetyAction = input.action;
       let finishReason: FinishReason = 'stop';
       let usage: Usage | undefined;
       let outputChars = 0;
-
-      // Checks one window; returns the text to release, or undefined when blocked.
-      const check = async (text: string): Promise<string | undefined> => {
-        const result = await safety.moderate({ text, direction: 'output', language: turn.language }, signal);
-        action = worst(action, result.action);
-        return result.action === 'block' ? undefined : result.text;
-      };
+      const usageOrEstimate = () => usage ?? estimate(request.messages, outputChars);
 
       try {
-        for await (const chunk of chunks as AsyncIterable<LlmChunk>) {
+        for await (const chunk of chunks) {
+          let step: GuardResult | undefined;
           if (chunk.type === 'text') {
-            pending += chunk.text;
             outputChars += chunk.text.length;
-            let cut = windowCut(pending, config.safetyWindowChars);
-            while (cut > 0) {
-              const window = pending.slice(0, cut);
-              pending = pending.slice(cut);
-              const safe = await check(window);
-              if (safe === undefined) {
-                stop.abort(new Error('output blocked by safety policy'));
-                yield { type: 'done', finish_reason: 'content_filter', usage: usage ?? estimate(request.messages, outputChars), safety: { action: 'block' } };
-                await remember(released);
-                return;
-              }
-              released += safe;
-              yield { type: 'delta', text: safe };
-              cut = windowCut(pending, config.safetyWindowChars);
-            }
+            step = await guard.push(chunk.text);
           } else if (chunk.type === 'finish') {
             finishReason = chunk.finishReason;
           } else {
             usage = chunk.usage;
           }
-        }
-        if (pending.length > 0) {
-          const safe = await check(pending);
-          if (safe === undefined) {
-            yield { type: 'done', finish_reason: 'content_filter', usage: usage ?? estimate(request.messages, outputChars), safety: { action: 'block' } };
-            await remember(released);
-            return;
+          if (step?.kind === 'block') break;
+          if (step?.kind === 'release') {
+            released += step.text;
+            yield { type: 'delta', text: step.text };
           }
-          released += safe;
-          yield { type: 'delta', text: safe };
+        }
+        const last = guard.action === 'block' ? undefined : await guard.finish();
+        if (last?.kind === 'release') {
+          released += last.text;
+          yield { type: 'delta', text: last.text };
         }
         await remember(released);
-        yield { type: 'done', finish_reason: finishReason, usage: usage ?? estimate(request.messages, outputChars), safety: { action } };
+        if (guard.action === 'block') {
+          stop.abort(new Error('output blocked by safety policy'));
+          yield { type: 'done', finish_reason: 'content_filter', usage: usageOrEstimate(), safety: { action: 'block' } };
+          return;
+        }
+        yield { type: 'done', finish_reason: finishReason, usage: usageOrEstimate(), safety: { action: worst(input.action, guard.action) } };
       } finally {
-        // Ends the upstream call if the consumer stopped early (client gone, error).
+        // Ends the upstream call if the consumer stopped early (client gone, error, block).
         if (!stop.signal.aborted) stop.abort(new Error('stream closed'));
       }
     })();
