@@ -1,14 +1,4 @@
-import {
-  Health,
-  createIdentitySigner,
-  createIdentityVerifier,
-  createLogger,
-  createMetrics,
-  createRedis,
-  loadConfigOrExit,
-  runServer,
-  type ShutdownHook,
-} from '@parley/platform';
+import { createIdentitySigner, createIdentityVerifier, createRedis, runService } from '@parley/platform';
 import { shutdownTelemetry } from '@parley/platform/instrumentation';
 import { createHttpSafetyClient } from './adapters/http-safety-client.js';
 import { createMemoryConversationStore } from './adapters/memory-conversation-store.js';
@@ -19,65 +9,56 @@ import { configSchema } from './config.js';
 import type { ConversationStore } from './domain/ports.js';
 import { DEFAULT_SYSTEM_PROMPTS } from './domain/prompt.js';
 
-const config = loadConfigOrExit(configSchema, process.env, 'chat-service');
-const logger = createLogger({ service: 'chat-service', level: config.LOG_LEVEL });
-const metrics = createMetrics();
-const health = new Health();
-const hooks: ShutdownHook[] = [];
+await runService({
+  name: 'chat-service',
+  schema: configSchema,
+  env: process.env,
+  flushTelemetry: shutdownTelemetry,
+  build(config, { logger, metrics, health, onShutdown }) {
+    const storeOptions = { idleTtlSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS, maxMessages: config.HISTORY_MAX_MESSAGES };
+    let store: ConversationStore;
+    if (config.REDIS_URL) {
+      const redis = createRedis(config.REDIS_URL, logger, 'chat-service');
+      const redisStore = createRedisConversationStore(redis, storeOptions);
+      store = redisStore;
+      health.addCheck('redis', () => redisStore.ping());
+      onShutdown(async () => void (await redis.quit()));
+    } else {
+      logger.warn('REDIS_URL is not set: conversations are kept in memory (single-process demo only, lost on restart)');
+      store = createMemoryConversationStore(storeOptions);
+    }
+    if (!config.OPENAI_API_KEY) {
+      logger.warn({ base_url: config.OPENAI_BASE_URL }, 'OPENAI_API_KEY is not set: using a keyless OpenAI-compatible endpoint (llm-sim by default)');
+    }
+    logger.info({ model: config.LLM_MODEL, base_url: config.OPENAI_BASE_URL }, 'LLM configured');
 
-const storeOptions = { idleTtlSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS, maxMessages: config.HISTORY_MAX_MESSAGES };
-let store: ConversationStore;
-if (config.REDIS_URL) {
-  const redis = createRedis(config.REDIS_URL, logger, 'chat-service');
-  store = createRedisConversationStore(redis, storeOptions);
-  const redisStore = store;
-  health.addCheck('redis', () => redisStore.ping());
-  hooks.push(async () => void (await redis.quit()));
-} else {
-  logger.warn('REDIS_URL is not set: conversations are kept in memory (single-process demo only, lost on restart)');
-  store = createMemoryConversationStore(storeOptions);
-}
-
-if (!config.OPENAI_API_KEY) {
-  logger.warn({ base_url: config.OPENAI_BASE_URL }, 'OPENAI_API_KEY is not set: using a keyless OpenAI-compatible endpoint (llm-sim by default)');
-}
-logger.info({ model: config.LLM_MODEL, base_url: config.OPENAI_BASE_URL }, 'LLM configured');
-
-const app = createApp({
-  logger,
-  metrics,
-  health,
-  store,
-  llm: createOpenAiLlm({ apiKey: config.OPENAI_API_KEY ?? 'llm-sim', baseURL: config.OPENAI_BASE_URL, timeoutMs: config.LLM_TIMEOUT_MS }),
-  safety: createHttpSafetyClient({
-    baseUrl: config.SAFETY_SERVICE_URL,
-    timeoutMs: config.SAFETY_TIMEOUT_MS,
-    signer: createIdentitySigner({ secret: config.INTERNAL_SECRET, issuer: 'chat-service' }),
-  }),
-  verifier: createIdentityVerifier({ secret: config.INTERNAL_SECRET, audience: 'chat-service' }),
-  chat: {
-    model: config.LLM_MODEL,
-    maxTokens: config.LLM_MAX_TOKENS,
-    temperature: config.LLM_TEMPERATURE,
-    historyLimit: config.HISTORY_MAX_MESSAGES,
-    safetyWindowChars: config.SAFETY_WINDOW_CHARS,
-    safetyHoldbackChars: config.SAFETY_HOLDBACK_CHARS,
-    safetyFlushMs: config.SAFETY_FLUSH_MS,
-    systemPrompts: {
-      en: config.SYSTEM_PROMPT_EN ?? DEFAULT_SYSTEM_PROMPTS.en,
-      de: config.SYSTEM_PROMPT_DE ?? DEFAULT_SYSTEM_PROMPTS.de,
-      fr: config.SYSTEM_PROMPT_FR ?? DEFAULT_SYSTEM_PROMPTS.fr,
-    },
+    return createApp({
+      logger,
+      metrics,
+      health,
+      store,
+      llm: createOpenAiLlm({ apiKey: config.OPENAI_API_KEY ?? 'llm-sim', baseURL: config.OPENAI_BASE_URL, timeoutMs: config.LLM_TIMEOUT_MS }),
+      safety: createHttpSafetyClient({
+        baseUrl: config.SAFETY_SERVICE_URL,
+        timeoutMs: config.SAFETY_TIMEOUT_MS,
+        signer: createIdentitySigner({ secret: config.INTERNAL_SECRET, issuer: 'chat-service' }),
+      }),
+      verifier: createIdentityVerifier({ secret: config.INTERNAL_SECRET, audience: 'chat-service' }),
+      chat: {
+        model: config.LLM_MODEL,
+        maxTokens: config.LLM_MAX_TOKENS,
+        temperature: config.LLM_TEMPERATURE,
+        historyLimit: config.HISTORY_MAX_MESSAGES,
+        safetyWindowChars: config.SAFETY_WINDOW_CHARS,
+        safetyHoldbackChars: config.SAFETY_HOLDBACK_CHARS,
+        safetyFlushMs: config.SAFETY_FLUSH_MS,
+        systemPrompts: {
+          en: config.SYSTEM_PROMPT_EN ?? DEFAULT_SYSTEM_PROMPTS.en,
+          de: config.SYSTEM_PROMPT_DE ?? DEFAULT_SYSTEM_PROMPTS.de,
+          fr: config.SYSTEM_PROMPT_FR ?? DEFAULT_SYSTEM_PROMPTS.fr,
+        },
+      },
+      maxMessageChars: config.MAX_MESSAGE_CHARS,
+    });
   },
-  maxMessageChars: config.MAX_MESSAGE_CHARS,
-});
-
-await runServer({
-  handler: app,
-  port: config.PORT,
-  host: config.HOST,
-  logger,
-  health,
-  drainTimeoutMs: config.SHUTDOWN_DRAIN_MS,
-  onShutdown: [...hooks, shutdownTelemetry],
 });

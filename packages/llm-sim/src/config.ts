@@ -1,57 +1,42 @@
-import { portSchema } from '@parley/platform';
+import { portSchema, serverConfigSchema } from '@parley/platform';
 import { z } from 'zod';
 import { faultRatesSchema, parseFaultRates, type SimSettings } from './settings.js';
-
-/** Unset and empty variables mean the same thing (compose files often pass `VAR=`). */
-function optional<S extends z.ZodType>(schema: S) {
-  return z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
-}
-
-function withDefault<S extends z.ZodType>(schema: S, fallback: z.input<S>) {
-  return z.preprocess((v) => (v === '' || v === undefined ? fallback : v), schema);
-}
 
 const nonNegativeInt = (max: number) => z.coerce.number().int().min(0).max(max);
 
 /**
  * llm-sim stands in for an external provider, so unlike Parley's services it needs no
- * INTERNAL_SECRET: its own schema, not platform's baseConfigSchema.
+ * INTERNAL_SECRET: it extends serverConfigSchema, not baseConfigSchema.
  */
-export const configSchema = z.object({
-  PORT: withDefault(portSchema, 8090),
-  HOST: withDefault(z.string().min(1), '0.0.0.0'),
-  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
-  NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
-  SHUTDOWN_DRAIN_MS: withDefault(nonNegativeInt(600_000), 10_000),
+export const configSchema = serverConfigSchema.extend({
+  PORT: portSchema.default(8090),
   /** When set, /v1/* requires `Authorization: Bearer <key>`; otherwise any key (or none) is accepted. */
-  LLM_SIM_API_KEY: optional(z.string().min(1)),
+  LLM_SIM_API_KEY: z.string().min(1).optional(),
   /** When set, /_sim/* requires `Authorization: Bearer <key>`; otherwise the admin API is open. */
-  LLM_SIM_ADMIN_KEY: optional(z.string().min(1)),
+  LLM_SIM_ADMIN_KEY: z.string().min(1).optional(),
   /** Comma-separated model ids listed by GET /v1/models. */
-  LLM_SIM_MODELS: withDefault(
-    z
-      .string()
-      .transform((s) => s.split(',').map((m) => m.trim()).filter((m) => m.length > 0))
-      .pipe(z.array(z.string().regex(/^[\w.:-]+$/, 'model ids are letters, digits, . _ : -')).min(1)),
-    'gpt-4o-mini,llm-sim-1',
-  ),
+  LLM_SIM_MODELS: z
+    .string()
+    .transform((s) => s.split(',').map((m) => m.trim()).filter((m) => m.length > 0))
+    .pipe(z.array(z.string().regex(/^[\w.:-]+$/, 'model ids are letters, digits, . _ : -')).min(1))
+    .prefault('gpt-4o-mini,llm-sim-1'),
   /** Answer 404 model_not_found for models not in LLM_SIM_MODELS (OpenAI's behaviour). */
-  LLM_SIM_STRICT_MODELS: withDefault(z.stringbool(), 'false'),
-  LLM_SIM_TTFT_MS: withDefault(nonNegativeInt(600_000), 250),
+  LLM_SIM_STRICT_MODELS: z.stringbool().default(false),
+  LLM_SIM_TTFT_MS: nonNegativeInt(600_000).default(250),
   /** 0 sends every token at once. */
-  LLM_SIM_TOKENS_PER_SECOND: withDefault(z.coerce.number().min(0).max(1_000_000), 40),
+  LLM_SIM_TOKENS_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(40),
   /** Delay of a non-streamed answer; unset means "as long as the stream would take". */
-  LLM_SIM_LATENCY_MS: optional(nonNegativeInt(600_000)),
-  LLM_SIM_REPLY_TOKENS: withDefault(z.coerce.number().int().min(1).max(100_000), 40),
+  LLM_SIM_LATENCY_MS: nonNegativeInt(600_000).optional(),
+  LLM_SIM_REPLY_TOKENS: z.coerce.number().int().min(1).max(100_000).default(40),
   /** Percent of requests failing per fault kind, e.g. `429=10,500=5,timeout=1`. */
-  LLM_SIM_FAULT_RATES: withDefault(z.string().transform(parseFaultRates).pipe(faultRatesSchema), ''),
+  LLM_SIM_FAULT_RATES: z.string().transform(parseFaultRates).pipe(faultRatesSchema).prefault(''),
   /** Retry-After of injected 429/503 answers unless the fault says otherwise. */
-  LLM_SIM_RETRY_AFTER_MS: withDefault(nonNegativeInt(3_600_000), 1_000),
+  LLM_SIM_RETRY_AFTER_MS: nonNegativeInt(3_600_000).default(1_000),
   /** Content chunks sent before a rate-drawn stall or cut. */
-  LLM_SIM_STALL_AFTER: withDefault(nonNegativeInt(100_000), 3),
-  LLM_SIM_CUT_AFTER: withDefault(nonNegativeInt(100_000), 3),
+  LLM_SIM_STALL_AFTER: nonNegativeInt(100_000).default(3),
+  LLM_SIM_CUT_AFTER: nonNegativeInt(100_000).default(3),
   /** Seed of the PRNG that draws rate-based faults: the same seed gives the same sequence. */
-  LLM_SIM_SEED: withDefault(z.coerce.number().int().min(0).max(0xffff_ffff), 1),
+  LLM_SIM_SEED: z.coerce.number().int().min(0).max(0xffff_ffff).default(1),
 });
 
 export type SimConfig = z.output<typeof configSchema>;

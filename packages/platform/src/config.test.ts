@@ -11,6 +11,10 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ PORT: 8080, DEBUG: false, SHUTDOWN_DRAIN_MS: 2500, LOG_LEVEL: 'info', HOST: '0.0.0.0' });
   });
 
+  it('treats an empty variable as unset, as compose files pass `VAR=`', () => {
+    expect(loadConfig(schema, { INTERNAL_SECRET: secret, PORT: '', LOG_LEVEL: '' })).toMatchObject({ PORT: 8080, LOG_LEVEL: 'info' });
+  });
+
   it('fails fast with one readable line per problem and never echoes secret values', () => {
     let error: unknown;
     try {

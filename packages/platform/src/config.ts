@@ -15,7 +15,9 @@ export class ConfigError extends Error {
  * Values are never echoed back: they may be secrets.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  const result = schema.safeParse(env);
+  // An empty variable means unset: compose files and Kubernetes often pass `VAR=`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(present);
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
@@ -25,13 +27,20 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
 const port = z.coerce.number().int().min(0).max(65535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-/** Settings every service shares; services extend this schema. */
-export const baseConfigSchema = z.object({
+/** Settings every process that listens shares (llm-sim included); each adds PORT with its default. */
+export const serverConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: logLevel.default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** How long SIGTERM waits for in-flight requests and streams before closing them. */
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+});
+
+/** What runService needs from any service's configuration. */
+export type ServerConfig = z.output<typeof serverConfigSchema> & { PORT: number };
+
+/** Settings every Parley service shares; services extend this schema. */
+export const baseConfigSchema = serverConfigSchema.extend({
   /** Shared secret that signs the identity services pass to each other. */
   INTERNAL_SECRET: z.string().min(32, 'must be at least 32 characters'),
 });

@@ -7,5 +7,6 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './redis.js';
+export * from './service.js';
 export * from './sse.js';
 export * from './trace-context.js';

@@ -14,6 +14,8 @@ export interface RunServerOptions {
   health: Health;
   /** How long to wait for in-flight requests and streams before closing them. */
   drainTimeoutMs: number;
+  /** Run when shutdown starts, before draining: release work held open on purpose. */
+  onDrain?: (() => void)[];
   /** Run after the server stopped taking requests: close Redis, flush telemetry... */
   onShutdown?: ShutdownHook[];
   /** Signals that start a graceful shutdown. */
@@ -64,6 +66,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
       const started = Date.now();
       logger.info({ reason, in_flight: inFlight, drain_timeout_ms: options.drainTimeoutMs }, 'shutting down: draining');
       health.startDraining();
+      for (const hook of options.onDrain ?? []) hook();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {
