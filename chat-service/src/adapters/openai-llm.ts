@@ -107,7 +107,10 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): LlmClient {
             current = await iterator.next();
           }
         } catch (err) {
-          throw toLlmError(err);
+          const mapped = toLlmError(err);
+          if (mapped !== err || signal.aborted) throw mapped;
+          // A stream that breaks mid-way (connection cut, malformed chunk) is the provider failing.
+          throw new LlmUnavailableError('The model stream was interrupted.', { cause: err, retryAfterSeconds: 2 });
         } finally {
           await iterator.return?.();
         }

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LlmUnavailableError, UpstreamTimeoutError, ValidationError } from '@parley/platform';
+import { startLlmSim, type LlmSim } from '@parley/llm-sim';
+import type { LlmChunk, LlmRequest } from '../domain/ports.js';
+import { createOpenAiLlm } from './openai-llm.js';
+
+let sim: LlmSim;
+beforeAll(async () => {
+  sim = await startLlmSim();
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+const request = (content: string, maxTokens = 200): LlmRequest => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], maxTokens, temperature: 0 });
+const llm = (timeoutMs = 5_000) => createOpenAiLlm({ apiKey: 'test', baseURL: sim.baseURL, timeoutMs });
+const signal = () => new AbortController().signal;
+
+async function drain(chunks: AsyncIterable<LlmChunk>): Promise<LlmChunk[]> {
+  const out: LlmChunk[] = [];
+  for await (const c of chunks) out.push(c);
+  return out;
+}
+
+describe('the openai SDK adapter against llm-sim', () => {
+  it('completes with text, finish reason and usage', async () => {
+    const result = await llm().complete(request('Hello'), signal());
+    expect(result.text.length).toBeGreaterThan(0);
+    expect(result.finishReason).toBe('stop');
+    expect(result.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams text chunks, a finish reason and usage that add up to the same reply', async () => {
+    const whole = await llm().complete(request('Same prompt'), signal());
+    const chunks = await drain(await llm().stream(request('Same prompt'), signal()));
+    const text = chunks.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('');
+    expect(text).toBe(whole.text);
+    expect(chunks).toContainEqual({ type: 'finish', finishReason: 'stop' });
+    expect(chunks).toContainEqual({ type: 'usage', usage: whole.usage });
+  });
+
+  it('reports a cut by max tokens as finish reason length', async () => {
+    expect((await llm().complete(request('Long answer please', 3), signal())).finishReason).toBe('length');
+  });
+
+  it('maps a 429 to a retryable LlmUnavailableError carrying retry-after-ms', async () => {
+    const err = await llm()
+      .complete(request('Hi [[sim:fault=429;retry_after_ms=1500]]'), signal())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmUnavailableError);
+    expect((err as LlmUnavailableError).retryAfterSeconds).toBe(1.5);
+  });
+
+  it('maps a 400 from the provider to a ValidationError, not an outage', async () => {
+    await expect(llm().complete(request('Hi [[sim:fault=status=400]]'), signal())).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('maps an unreachable provider to LlmUnavailableError', async () => {
+    const down = createOpenAiLlm({ apiKey: 'x', baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 2_000 });
+    await expect(down.complete(request('Hi'), signal())).rejects.toBeInstanceOf(LlmUnavailableError);
+  });
+
+  it('maps a provider that never answers to UpstreamTimeoutError after the timeout', async () => {
+    await expect(llm(200).complete(request('Hi [[sim:fault=timeout]]'), signal())).rejects.toBeInstanceOf(UpstreamTimeoutError);
+  });
+
+  it('turns a stream cut mid-way into LlmUnavailableError from the iterator', async () => {
+    const chunks = await llm().stream(request('Story [[sim:fault=cut_after=3]]'), signal());
+    await expect(drain(chunks)).rejects.toBeInstanceOf(LlmUnavailableError);
+  });
+
+  it('aborts the upstream request when the caller aborts, and llm-sim sees the cancellation', async () => {
+    const before = sim.sim.stats().cancellations;
+    const controller = new AbortController();
+    const pending = llm().complete(request('Hi [[sim:fault=timeout]]'), controller.signal);
+    await expect.poll(() => sim.sim.stats().in_flight, { timeout: 3_000 }).toBe(1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => sim.sim.stats().cancellations, { timeout: 3_000 }).toBe(before + 1);
+  });
+});
