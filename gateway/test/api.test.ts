@@ -117,6 +117,7 @@ describe('session-authenticated proxy to chat-service', () => {
     const none = await request(app).post('/api/v1/chat').send({ message: 'hi' });
     expect(none.status).toBe(401);
     expect(none.body.code).toBe('unauthorized');
+    expect(none.headers['www-authenticate']).toBe('Bearer');
     const unknown = await request(app).post('/api/v1/chat').set('authorization', `Bearer pst_${'A'.repeat(43)}`).send({ message: 'hi' });
     expect(unknown.status).toBe(401);
     expect(unknown.body.code).toBe('session_expired');

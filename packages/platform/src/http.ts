@@ -136,6 +136,7 @@ export function sendError(req: Request, res: Response, error: AppError, format: 
   } else if (error.status === 429 || error.status === 503) {
     res.setHeader('Retry-After', '1');
   }
+  if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
   res.status(error.status);
   if (format === 'openai') {
     res.json({
