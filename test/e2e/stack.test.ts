@@ -74,15 +74,21 @@ describe('the whole stack, real processes', () => {
       traceparent: `00-${traceId}-${parentSpanId}-01`,
     });
     expect(res.status).toBe(200);
+    // Spans arrive in batches per process; wait until every service's server span (kind 2) is in.
+    const serverSpanIn = (spans: typeof stack.otlp.spans, service: string) => spans.find((s) => s.service === service && s.kind === 2);
     const spans = await waitFor(
       () => {
         const mine = stack.otlp.spans.filter((s) => s.traceId === traceId);
-        const services = new Set(mine.map((s) => s.service));
-        return ['gateway', 'chat-service', 'safety-service', 'llm-sim'].every((s) => services.has(s)) ? mine : undefined;
+        const ids = new Set(mine.map((s) => s.spanId));
+        const linked = ['chat-service', 'safety-service', 'llm-sim'].every((s) => ids.has(serverSpanIn(mine, s)?.parentSpanId ?? '-'));
+        return serverSpanIn(mine, 'gateway') && linked ? mine : undefined;
       },
-      { what: 'spans from all services', timeoutMs: 10_000 },
-    );
-    const serverSpan = (service: string) => spans.find((s) => s.service === service && s.kind === 2);
+      { what: 'linked server spans from all services', timeoutMs: 10_000 },
+    ).catch((err: unknown) => {
+      const seen = stack.otlp.spans.filter((s) => s.traceId === traceId).map((s) => `${s.service}:${s.kind}:${s.name}`);
+      throw new Error(`${(err as Error).message}; spans in the trace: ${seen.join(', ')}`, { cause: err });
+    });
+    const serverSpan = (service: string) => serverSpanIn(spans, service);
     // The gateway continues the caller's trace; each service's server span has a parent in the same trace.
     expect(serverSpan('gateway')?.parentSpanId).toBe(parentSpanId);
     const ids = new Set(spans.map((s) => s.spanId));
