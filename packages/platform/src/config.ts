@@ -34,6 +34,12 @@ export const serverConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** How long SIGTERM waits for in-flight requests and streams before closing them. */
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** A client must send all request headers within this time (slowloris protection). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** ...and the whole request (headers and body) within this; responses and streams are not limited by it. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Idle keep-alive sockets close after this; keep it above the load balancer's idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(65_000),
 });
 
 /** What runService needs from any service's configuration. */

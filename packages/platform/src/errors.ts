@@ -87,6 +87,12 @@ export class PayloadTooLargeError extends AppError {
   readonly title = 'Payload too large';
 }
 
+export class UriTooLongError extends AppError {
+  readonly status = 414;
+  readonly code = 'uri_too_long';
+  readonly title = 'URI too long';
+}
+
 export class UnsupportedMediaTypeError extends AppError {
   readonly status = 415;
   readonly code = 'unsupported_media_type';

@@ -115,6 +115,24 @@ describe('createHttpApp error mapping', () => {
   });
 });
 
+describe('request ids and URL limits', () => {
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const { app, logs } = build();
+    const kept = await request(app).post('/api/echo').set('x-request-id', 'abc-123.x').send({ message: 'hi' });
+    expect(kept.headers['x-request-id']).toBe('abc-123.x');
+    const replaced = await request(app).post('/api/echo').set('x-request-id', 'bad id<script>').send({ message: 'hi' });
+    expect(replaced.headers['x-request-id']).toMatch(/^[\da-f-]{36}$/);
+    expect(logs.lines.filter((l) => l['msg'] === 'request completed').map((l) => l['request_id'])).toEqual(['abc-123.x', replaced.headers['x-request-id']]);
+  });
+
+  it('answers a URL over 8 KiB with 414', async () => {
+    const { app } = build();
+    const res = await request(app).get(`/api/echo?q=${'a'.repeat(9000)}`);
+    expect(res.status).toBe(414);
+    expect(res.body.code).toBe('uri_too_long');
+  });
+});
+
 describe('ops routes', () => {
   it('records request duration by route template and status on /metrics, with a trace exemplar', async () => {
     const { app } = build();

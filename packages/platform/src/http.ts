@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { context } from '@opentelemetry/api';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
@@ -7,6 +7,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   UnsupportedMediaTypeError,
+  UriTooLongError,
   ValidationError,
   toAppError,
 } from './errors.js';
@@ -29,11 +30,16 @@ export interface HttpAppOptions {
 export interface ParleyLocals {
   log: Logger;
   traceId: string;
+  /** The caller's X-Request-Id when well-formed, else a fresh one; echoed and forwarded. */
+  requestId: string;
   /** Set by routes that express cannot see (proxies) so metrics get a bounded route label. */
   httpRoute?: string;
 }
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Longer URLs get 414 (Node's own header limit answers 431 beyond 16 KiB). */
+const MAX_URL_LENGTH = 8_192;
 
 /** The W3C trace id of this request: the active span's, else the caller's traceparent, else a fresh one. */
 function requestTraceId(req: Request): string {
@@ -64,8 +70,14 @@ function observe(options: HttpAppOptions): RequestHandler {
     const started = process.hrtime.bigint();
     const ctx = context.active();
     const traceId = requestTraceId(req);
+    const presented = req.headers['x-request-id'];
+    const requestId = typeof presented === 'string' && REQUEST_ID.test(presented) ? presented : randomUUID();
+    // Normalised in place so a proxied request forwards the same, safe id.
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('X-Request-Id', requestId);
     res.locals['traceId'] = traceId;
-    res.locals['log'] = logger.child({ component: 'http' });
+    res.locals['requestId'] = requestId;
+    res.locals['log'] = logger.child({ component: 'http', request_id: requestId });
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(req, res);
@@ -79,6 +91,7 @@ function observe(options: HttpAppOptions): RequestHandler {
       if (req.path === '/metrics' || req.path === '/livez' || req.path === '/readyz') return;
       context.with(ctx, () => {
         const fields = {
+          request_id: requestId,
           http: { method: req.method, route, status: res.statusCode },
           duration_ms: Math.round(seconds * 1000),
           ...(aborted ? { aborted: true } : {}),
@@ -88,6 +101,10 @@ function observe(options: HttpAppOptions): RequestHandler {
         else logger.info(fields, 'request completed');
       });
     });
+    if (req.originalUrl.length > MAX_URL_LENGTH) {
+      next(new UriTooLongError(`The URL is longer than ${MAX_URL_LENGTH} characters.`));
+      return;
+    }
     next();
   };
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogs } from '@parley/testkit';
 import { Health } from './health.js';
@@ -61,5 +62,62 @@ describe('runServer graceful shutdown', () => {
     await running.shutdown('test');
     await expect(reader.read()).rejects.toThrow();
     expect(logs.lines.find((l) => l['msg'] === 'drain timeout: closing remaining connections')).toMatchObject({ in_flight: 1 });
+  });
+});
+
+/** Sends raw bytes and collects whatever the server answers until it closes the socket. */
+function raw(url: string, payload: string, options: { keepOpen?: boolean } = {}): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(payload);
+    if (!options.keepOpen) socket.end();
+  });
+}
+
+describe('runServer protects against malformed and slow clients', () => {
+  async function start(timeouts?: { headersMs?: number; requestMs?: number }) {
+    const logs = captureLogs();
+    running = await runServer({
+      handler: (_req, res) => res.end('ok'),
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger({ service: 't', destination: logs.stream }),
+      health: new Health(),
+      drainTimeoutMs: 100,
+      signals: [],
+      ...(timeouts ? { timeouts } : {}),
+    });
+    return { url: running.url, logs };
+  }
+
+  it('answers oversized headers with a 431 problem', async () => {
+    const { url } = await start();
+    const answer = await raw(url, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1.1 431 /);
+    expect(answer).toContain('application/problem+json');
+    expect(JSON.parse(answer.slice(answer.indexOf('{')))).toMatchObject({ status: 431, code: 'headers_too_large', trace_id: expect.stringMatching(/^[\da-f]{32}$/) });
+  });
+
+  it('answers a header injection attempt (bare CR in a header value) with a 400 problem', async () => {
+    const { url, logs } = await start();
+    const answer = await raw(url, 'GET / HTTP/1.1\r\nHost: x\r\nX-Evil: a\rSet-Cookie: pwned=1\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1.1 400 /);
+    expect(answer).not.toContain('pwned');
+    expect(logs.lines.find((l) => l['msg'] === 'client error')).toMatchObject({ status: 400, code: 'bad_request' });
+  });
+
+  it('closes a slow client that never finishes its headers with a 408 problem', async () => {
+    const { url } = await start({ headersMs: 300, requestMs: 300 });
+    const started = Date.now();
+    const answer = await raw(url, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ', { keepOpen: true });
+    expect(answer).toMatch(/^HTTP\/1.1 408 /);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // And it keeps serving others.
+    expect(await (await fetch(url)).text()).toBe('ok');
   });
 });

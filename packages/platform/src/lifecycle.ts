@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { STATUS_CODES, createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
 
@@ -20,6 +21,38 @@ export interface RunServerOptions {
   onShutdown?: ShutdownHook[];
   /** Signals that start a graceful shutdown. */
   signals?: NodeJS.Signals[];
+  /** Slow-client protection; defaults suit a service behind a load balancer. */
+  timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', detail: 'The request line or headers are too large.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request was not received in time.' },
+};
+
+/**
+ * Errors Node's HTTP parser raises before any route runs (oversized headers, invalid
+ * characters, slow clients) still get an RFC 9457 problem, not a bare status line.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket, logger: Logger): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = (err.code && CLIENT_ERRORS[err.code]) || { status: 400, code: 'bad_request', detail: 'The request is not valid HTTP.' };
+  const body = JSON.stringify({
+    type: `urn:parley:problem:${known.code}`,
+    title: STATUS_CODES[known.status],
+    status: known.status,
+    detail: known.detail,
+    code: known.code,
+    retryable: false,
+    trace_id: randomBytes(16).toString('hex'),
+  });
+  logger.info({ code: known.code, status: known.status, parser_error: err.code }, 'client error');
+  socket.end(
+    `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export interface RunningServer {
@@ -36,11 +69,14 @@ export interface RunningServer {
  */
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
   const { logger, health } = options;
-  const server = createServer(options.handler);
-  // Long SSE streams must not be cut by Node's default request timeout.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  const headersMs = options.timeouts?.headersMs ?? 10_000;
+  // Node checks these timeouts on an interval (30 s by default): check often enough to matter.
+  const server = createServer({ connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersMs / 2)) }, options.handler);
+  // requestTimeout bounds receiving the request only: long SSE responses are not affected.
+  server.headersTimeout = headersMs;
+  server.requestTimeout = options.timeouts?.requestMs ?? 30_000;
+  server.keepAliveTimeout = options.timeouts?.keepAliveMs ?? 65_000;
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => answerClientError(err, socket, logger));
 
   let inFlight = 0;
   let drained: (() => void) | undefined;

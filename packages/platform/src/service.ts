@@ -51,6 +51,7 @@ export async function runService<C extends ServerConfig>(options: RunServiceOpti
     logger: kit.logger,
     health: kit.health,
     drainTimeoutMs: config.SHUTDOWN_DRAIN_MS,
+    timeouts: { headersMs: config.HTTP_HEADERS_TIMEOUT_MS, requestMs: config.HTTP_REQUEST_TIMEOUT_MS, keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     onDrain: drainHooks,
     onShutdown: [...hooks, ...(options.flushTelemetry ? [options.flushTelemetry] : [])],
   });
