@@ -138,3 +138,16 @@ describe('GET /api/v1/history', () => {
     expect(b.body.messages).toEqual([]);
   });
 });
+
+describe('export and erase', () => {
+  it('exports the session history and erases it on DELETE', async () => {
+    const { app } = build();
+    const id = await identity('erase-me');
+    await request(app).post('/api/v1/chat').set(IDENTITY_HEADER, id).send({ message: 'remember this' }).expect(200);
+    const exported = await request(app).get('/api/v1/sessions/current/export').set(IDENTITY_HEADER, id);
+    expect(exported.body).toMatchObject({ session_id: 'erase-me', messages: [expect.objectContaining({ content: 'remember this' }), expect.any(Object)] });
+    expect(exported.headers['cache-control']).toBe('no-store');
+    await request(app).delete('/api/v1/sessions/current').set(IDENTITY_HEADER, id).expect(204);
+    expect((await request(app).get('/api/v1/history').set(IDENTITY_HEADER, id)).body.messages).toEqual([]);
+  });
+});

@@ -28,6 +28,11 @@ export function createMemoryConversationStore(options: { idleTtlSeconds: number;
     async history(sessionId, limit) {
       return (live(sessionId)?.messages ?? []).slice(-limit);
     },
+    async erase(sessionId) {
+      const removed = live(sessionId)?.messages.length ?? 0;
+      sessions.delete(sessionId);
+      return removed;
+    },
     async ping() {},
   };
 }

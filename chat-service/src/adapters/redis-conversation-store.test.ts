@@ -33,6 +33,15 @@ describe('Redis conversation store', () => {
     await waitFor(async () => (await store.history('s-idle', 10)).length === 0, { what: 'history to expire', timeoutMs: 5_000 });
   });
 
+  it('erases a conversation and reports how many messages it held', async () => {
+    const store = createRedisConversationStore(redis, { idleTtlSeconds: 60, maxMessages: 10 });
+    await store.append('s-erase', msg(0));
+    await store.append('s-erase', msg(1));
+    expect(await store.erase('s-erase')).toBe(2);
+    expect(await store.history('s-erase', 10)).toEqual([]);
+    expect(await store.erase('s-erase')).toBe(0);
+  });
+
   it('reports Redis being down as a retryable 503', async () => {
     const store = createRedisConversationStore(redis, { idleTtlSeconds: 60, maxMessages: 10 });
     await server.kill();

@@ -40,6 +40,11 @@ export function createRedisConversationStore(redis: Redis, options: { idleTtlSec
         return parsed.success ? [parsed.data] : [];
       });
     },
+    async erase(sessionId) {
+      const k = key(sessionId);
+      const [[, removed] = [null, 0]] = (await redis.multi().llen(k).del(k).exec().catch(unavailable)) ?? [];
+      return Number(removed);
+    },
     async ping() {
       await redis.ping();
     },

@@ -66,6 +66,11 @@ export class ChatService {
     return this.deps.store.history(sessionId, 1000);
   }
 
+  /** Erases the session's conversation; returns how many messages were removed. */
+  async erase(sessionId: string): Promise<number> {
+    return this.deps.store.erase(sessionId);
+  }
+
   /** One complete reply, checked as a whole before it is returned. */
   async reply(turn: ChatTurn, signal: AbortSignal): Promise<ChatReply> {
     const { llm, safety } = this.deps;

@@ -67,6 +67,8 @@ export interface ConversationStore {
   append(sessionId: string, message: StoredMessage): Promise<void>;
   /** Oldest first, at most `limit` messages. */
   history(sessionId: string, limit: number): Promise<StoredMessage[]>;
+  /** Deletes everything kept about the session; resolves with how many messages were removed. */
+  erase(sessionId: string): Promise<number>;
   /** Pings the backing store (readiness). */
   ping(): Promise<void>;
 }

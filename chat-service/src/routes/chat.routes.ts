@@ -76,7 +76,20 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
   });
 
   router.get('/api/v1/history', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
     res.json({ messages: await chat.history(identityOf(res).sub) });
+  });
+
+  router.get('/api/v1/sessions/current/export', async (_req, res) => {
+    const sessionId = identityOf(res).sub;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ session_id: sessionId, exported_at: new Date().toISOString(), messages: await chat.history(sessionId) });
+  });
+
+  router.delete('/api/v1/sessions/current', async (_req, res) => {
+    const removed = await chat.erase(identityOf(res).sub);
+    locals(res).log.info({ messages_removed: removed }, 'session data erased');
+    res.status(204).end();
   });
 
   return router;
