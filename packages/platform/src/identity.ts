@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
@@ -84,4 +85,9 @@ export function identityOf(res: Response): Identity & { issuer: string } {
   const identity = res.locals['identity'] as (Identity & { issuer: string }) | undefined;
   if (!identity) throw new UnauthorizedError('No identity on this request.');
   return identity;
+}
+
+/** A purpose-bound key derived from a root secret (HKDF-SHA256), so one secret never serves two purposes directly. */
+export function deriveSecret(rootSecret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', rootSecret, 'parley', purpose, 32));
 }
