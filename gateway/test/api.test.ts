@@ -1,79 +1,30 @@
-import { once } from 'node:events';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
+import type express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Health, IDENTITY_HEADER, createIdentitySigner, createIdentityVerifier, createLogger, createMetrics } from '@parley/platform';
-import { captureLogs } from '@parley/testkit';
-import { createMemorySessionStore } from '../src/adapters/memory-session-store.js';
-import { createApp } from '../src/app.js';
-import { SessionService } from '../src/domain/sessions.js';
-
-const secret = 'gateway-test-secret-that-is-long-enough';
-const verifier = createIdentityVerifier({ secret, audience: 'chat-service' });
-
-/** A stand-in chat-service that reports what reached it and streams on demand. */
-async function startUpstream() {
-  const seen: { headers: Record<string, unknown>; body: string; identity?: unknown }[] = [];
-  let releaseSecond: (() => void) | undefined;
-  const app = express();
-  app.post('/api/v1/chat', async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
-    const token = req.headers[IDENTITY_HEADER];
-    const identity = typeof token === 'string' ? await verifier.verify(token).catch(() => undefined) : undefined;
-    seen.push({ headers: req.headers, body, identity });
-    if (req.headers.accept === 'text/event-stream') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('event: delta\ndata: {"text":"first"}\n\n');
-      releaseSecond = () => {
-        res.write('event: done\ndata: {}\n\n');
-        res.end();
-      };
-      return;
-    }
-    res.json({ reply: 'ok', echo: body });
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, release: () => releaseSecond?.() };
-}
+import { IDENTITY_HEADER } from '@parley/platform';
+import { buildGateway, listen, startUpstream, type Upstream } from './harness.js';
 
 async function build(chatServiceUrl: string, webDistDir?: string) {
-  const logs = captureLogs();
-  const app = createApp({
-    logger: createLogger({ service: 'gateway', destination: logs.stream }),
-    metrics: createMetrics({ defaultMetrics: false }),
-    health: new Health(),
-    sessions: new SessionService(createMemorySessionStore(), 1800),
-    signer: createIdentitySigner({ secret, issuer: 'gateway' }),
-    chatServiceUrl,
-    maxBodyBytes: 4096,
-    webDistDir,
-    publicConfig: { languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'none', limits: { max_message_chars: 4000, session_idle_timeout_seconds: 1800 } },
-  });
-  return { app, logs };
+  return buildGateway({ chatServiceUrl, overrides: { webDistDir } });
 }
 
-let upstream: Awaited<ReturnType<typeof startUpstream>>;
-let gateway: Server;
+let upstream: Upstream;
+let gateway: Awaited<ReturnType<typeof listen>>;
 let gatewayUrl: string;
 let app: express.Express;
 
 beforeAll(async () => {
   upstream = await startUpstream();
   ({ app } = await build(upstream.url));
-  gateway = app.listen(0, '127.0.0.1');
-  await once(gateway, 'listening');
-  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  gateway = await listen(app);
+  gatewayUrl = gateway.url;
 });
-afterAll(() => {
-  gateway.close();
-  upstream.server.close();
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
 });
 
 async function session(language = 'en'): Promise<{ session_id: string; token: string; expires_at: string }> {
@@ -86,7 +37,7 @@ describe('POST /api/v1/sessions', () => {
   it('mints an unguessable token with an idle expiry about 30 minutes ahead', async () => {
     const a = await session();
     const b = await session();
-    expect(a.token).toMatch(/^pst_[\w-]{43}$/);
+    expect(a.token).toMatch(/^pst_[\w-]{43}\.[\w-]{22}$/);
     expect(a.token).not.toBe(b.token);
     expect(a.session_id).not.toBe(b.session_id);
     const ahead = Date.parse(a.expires_at) - Date.now();
@@ -118,9 +69,14 @@ describe('session-authenticated proxy to chat-service', () => {
     expect(none.status).toBe(401);
     expect(none.body.code).toBe('unauthorized');
     expect(none.headers['www-authenticate']).toBe('Bearer');
-    const unknown = await request(app).post('/api/v1/chat').set('authorization', `Bearer pst_${'A'.repeat(43)}`).send({ message: 'hi' });
-    expect(unknown.status).toBe(401);
-    expect(unknown.body.code).toBe('session_expired');
+    const forged = await request(app).post('/api/v1/chat').set('authorization', `Bearer pst_${'A'.repeat(43)}.${'B'.repeat(22)}`).send({ message: 'hi' });
+    expect(forged.status).toBe(401);
+    expect(forged.body.code).toBe('unauthorized');
+    const s = await session();
+    await request(app).delete('/api/v1/sessions/current').set('authorization', `Bearer ${s.token}`).expect(204);
+    const ended = await request(app).post('/api/v1/chat').set('authorization', `Bearer ${s.token}`).send({ message: 'hi' });
+    expect(ended.status).toBe(401);
+    expect(ended.body.code).toBe('session_expired');
   });
 
   it('forwards the POST body untouched with a signed identity and without the client credentials', async () => {
@@ -131,7 +87,7 @@ describe('session-authenticated proxy to chat-service', () => {
       body: JSON.stringify({ message: 'bonjour' }),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ reply: 'ok', echo: '{"message":"bonjour"}' });
+    expect(await res.json()).toMatchObject({ reply: 'ok', echo: '{"message":"bonjour"}' });
     const seen = upstream.seen.at(-1)!;
     expect(seen.identity).toMatchObject({ sub: s.session_id, kind: 'session', lang: 'fr', issuer: 'gateway' });
     expect(seen.headers['authorization']).toBeUndefined();
@@ -140,6 +96,7 @@ describe('session-authenticated proxy to chat-service', () => {
 
   it('streams SSE through unbuffered: the first event arrives before the upstream finishes', async () => {
     const s = await session();
+    upstream.state.holdStreams = true;
     const res = await fetch(`${gatewayUrl}/api/v1/chat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
@@ -148,8 +105,10 @@ describe('session-authenticated proxy to chat-service', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
-    expect(first).toContain('"first"');
-    upstream.release();
+    expect(first).toContain('"msg_1"');
+    expect(first).not.toContain('event: done');
+    upstream.state.holdStreams = false;
+    upstream.releaseAll();
     let rest = '';
     for (;;) {
       const { done, value } = await reader.read();
@@ -170,6 +129,7 @@ describe('session-authenticated proxy to chat-service', () => {
   it('answers 503 with Retry-After and a problem when chat-service is down', async () => {
     const { app: lonely, logs } = await build('http://127.0.0.1:9');
     const token = (await request(lonely).post('/api/v1/sessions').send({})).body.token as string;
+    expect(token).toBeDefined();
     const res = await request(lonely).post('/api/v1/chat').set('authorization', `Bearer ${token}`).send({ message: 'hi' });
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
@@ -187,7 +147,7 @@ describe('session-authenticated proxy to chat-service', () => {
 describe('public config and web UI', () => {
   it('serves public UI settings', async () => {
     const res = await request(app).get('/api/v1/config');
-    expect(res.body).toEqual({ languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'none', limits: { max_message_chars: 4000, session_idle_timeout_seconds: 1800 } });
+    expect(res.body).toEqual({ languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'none', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } });
   });
 
   it('serves the built UI at / with an index.html fallback and immutable assets', async () => {

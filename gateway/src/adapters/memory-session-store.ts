@@ -19,6 +19,9 @@ export function createMemorySessionStore(now: () => number = Date.now): SessionS
       entry.expiresAt = now() + ttlSeconds * 1000;
       return entry.session;
     },
+    async revoke(tokenHash) {
+      sessions.delete(tokenHash);
+    },
     async ping() {},
   };
 }

@@ -24,6 +24,9 @@ export function createRedisSessionStore(redis: Redis): SessionStore {
       const parsed = sessionSchema.safeParse(JSON.parse(raw));
       return parsed.success ? parsed.data : undefined;
     },
+    async revoke(tokenHash) {
+      await redis.del(key(tokenHash)).catch(unavailable);
+    },
     async ping() {
       await redis.ping();
     },

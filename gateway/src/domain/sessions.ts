@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { SessionExpiredError, UnauthorizedError } from '@parley/platform';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { SessionExpiredError } from '@parley/platform';
+import { AuthenticationError } from '../identity/errors.js';
 
 export type Language = 'en' | 'de' | 'fr';
 
@@ -14,6 +15,8 @@ export interface SessionStore {
   create(tokenHash: string, session: Session, ttlSeconds: number): Promise<void>;
   /** Returns the session and extends its idle timeout, or undefined when gone. */
   touch(tokenHash: string, ttlSeconds: number): Promise<Session | undefined>;
+  /** Ends the session at once on every replica. */
+  revoke(tokenHash: string): Promise<void>;
   ping(): Promise<void>;
 }
 
@@ -23,8 +26,8 @@ export interface MintedSession {
   expires_at: string;
 }
 
-const TOKEN_PREFIX = 'pst_';
-const TOKEN_SHAPE = /^pst_[\w-]{43}$/;
+/** `pst_` + 32 random bytes + `.` + a truncated HMAC of them: forged tokens fail before any lookup. */
+export const SESSION_TOKEN_SHAPE = /^pst_([\w-]{43})\.([\w-]{22})$/;
 
 /** Only the hash is stored: a leaked store does not leak usable tokens. */
 export function hashToken(token: string): string {
@@ -35,23 +38,38 @@ export class SessionService {
   constructor(
     private readonly store: SessionStore,
     private readonly idleTimeoutSeconds: number,
+    private readonly signingKey: Uint8Array,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async mint(language: Language): Promise<MintedSession> {
-    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  async mint(language: Language): Promise<MintedSession & { session: Session }> {
+    const nonce = randomBytes(32).toString('base64url');
+    const token = `pst_${nonce}.${this.sign(nonce)}`;
     const session: Session = { id: randomUUID(), language, created_at: this.now().toISOString() };
     await this.store.create(hashToken(token), session, this.idleTimeoutSeconds);
-    return { session_id: session.id, token, expires_at: this.expiresAt() };
+    return { session_id: session.id, token, expires_at: this.expiresAt(), session };
   }
 
-  /** Resolves a bearer token to its live session, sliding the idle timeout. */
-  async authenticate(token: string | undefined): Promise<Session> {
-    if (!token) throw new UnauthorizedError('Start a session with POST /api/v1/sessions and send its token as Authorization: Bearer.');
-    if (!TOKEN_SHAPE.test(token)) throw new UnauthorizedError('The session token is malformed.');
+  /** Resolves a session token to its live session, sliding the idle timeout. */
+  async authenticate(token: string): Promise<Session> {
+    const match = SESSION_TOKEN_SHAPE.exec(token);
+    if (!match?.[1] || !match[2]) throw new AuthenticationError('malformed', { detail: 'The session token is malformed.' });
+    const expected = Buffer.from(this.sign(match[1]));
+    const presented = Buffer.from(match[2]);
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new AuthenticationError('bad_signature', { detail: 'The session token is not valid.' });
+    }
     const session = await this.store.touch(hashToken(token), this.idleTimeoutSeconds);
     if (!session) throw new SessionExpiredError('The session has expired or was ended; start a new one.');
     return session;
+  }
+
+  async revoke(token: string): Promise<void> {
+    await this.store.revoke(hashToken(token));
+  }
+
+  private sign(nonce: string): string {
+    return createHmac('sha256', this.signingKey).update(nonce).digest().subarray(0, 16).toString('base64url');
   }
 
   private expiresAt(): string {

@@ -1,85 +1,237 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { createProxyMiddleware } from 'http-proxy-middleware';
+import { createProxyMiddleware, fixRequestBody } from 'http-proxy-middleware';
+import { z } from 'zod';
 import {
   IDENTITY_HEADER,
-  PayloadTooLargeError,
+  KillSwitchError,
+  RateLimitedError,
   ServiceUnavailableError,
+  UpstreamTimeoutError,
   defaultErrorFormat,
+  jsonBody,
   locals,
+  parseWith,
   sendError,
+  textSchema,
   type IdentitySigner,
   type Logger,
 } from '@parley/platform';
-import type { SessionService } from '../domain/sessions.js';
+import { authOf, noteTokenDecision, principalOf, type Access } from '../auth/access.js';
+import type { AuditRecorder } from '../auth/audit-recorder.js';
+import type { GatewayMetrics } from '../gateway-metrics.js';
+import type { BudgetPolicy, LimitStore, Reservation } from '../limits/index.js';
+import { tapTurnReport, type TurnReport } from '../proxy/usage-tap.js';
 
 export interface ChatProxyOptions {
   target: string;
-  sessions: SessionService;
   signer: IdentitySigner;
   logger: Logger;
-  /** Bodies larger than this are refused at the edge before anything is forwarded. */
+  access: Access;
+  audit: AuditRecorder;
+  limits: LimitStore;
+  metrics: GatewayMetrics;
+  budgets: { session: BudgetPolicy; apiKey: BudgetPolicy; cost: BudgetPolicy };
+  pricing: { inputUsdPerMTok: number; outputUsdPerMTok: number };
+  /** Output tokens reserved before the real usage is known. */
+  tokenReserveOutput: number;
+  chatLeaseMs: number;
+  upstreamTimeoutMs: number;
   maxBodyBytes: number;
+  maxMessageChars: number;
 }
 
-/** Headers a client must never be able to set on the way in. */
-const STRIPPED = ['authorization', 'cookie', IDENTITY_HEADER];
+/** Headers a client must never set on the way in: credentials, our identity, and forwarding claims. */
+const STRIPPED = ['authorization', 'cookie', IDENTITY_HEADER, 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip'];
 
-function bearer(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (!header?.startsWith('Bearer ')) return undefined;
-  return header.slice('Bearer '.length).trim();
+interface ProxyLocals {
+  proxyStarted?: number;
+  tap?: { report(): TurnReport };
 }
+
+/** Micro-dollars, so budgets stay integers. */
+const microUsd = (tokens: number, usdPerMTok: number) => Math.ceil(tokens * usdPerMTok);
 
 /**
- * Session-authenticated routes forwarded to chat-service. No body parser runs here: the
- * body streams through untouched (a parsed body would leave the proxied POST hanging),
- * and so does the SSE response.
+ * Routes forwarded to chat-service. Chat bodies are validated here (zod, strict) and
+ * re-sent as parsed; other bodies stream through untouched, and so do SSE responses.
  */
 export function chatProxyRoutes(options: ChatProxyOptions): Router {
+  const { access, audit, limits } = options;
   const log = options.logger.child({ component: 'proxy' });
+  const chatBody = z.strictObject({
+    message: textSchema({ max: options.maxMessageChars }),
+    language: z.enum(['en', 'de', 'fr']).optional(),
+  });
 
-  const authenticate =
+  /** Signs the principal for chat-service and replaces every client-controlled forwarding header. */
+  const forward =
     (route: string): RequestHandler =>
     async (req, res, next) => {
       locals(res).httpRoute = route;
-      const length = Number(req.headers['content-length'] ?? 0);
-      if (length > options.maxBodyBytes) throw new PayloadTooLargeError(`The request body is larger than ${options.maxBodyBytes} bytes.`);
-      const session = await options.sessions.authenticate(bearer(req));
-      const identity = await options.signer.sign({ sub: session.id, kind: 'session', role: 'user', lang: session.language }, 'chat-service');
+      const principal = principalOf(res);
+      const session = authOf(res)?.session?.session;
+      const identity = await options.signer.sign(
+        { sub: principal.id, kind: principal.kind === 'session' ? 'session' : 'api_key', role: principal.role === 'user' ? 'user' : principal.role, ...(session ? { lang: session.language } : {}) },
+        'chat-service',
+      );
       for (const name of STRIPPED) delete req.headers[name];
       req.headers[IDENTITY_HEADER] = identity;
+      req.headers['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? '';
+      req.headers['x-forwarded-proto'] = req.protocol;
+      (res.locals as ProxyLocals).proxyStarted = performance.now();
       next();
     };
 
   const proxy = createProxyMiddleware<Request, Response>({
     target: options.target,
     changeOrigin: true,
-    xfwd: true,
-    // Never time out a live stream here; chat-service owns deadlines.
-    proxyTimeout: 0,
+    xfwd: false,
+    // Inactivity limit; live streams send a heartbeat comment every 15 s.
+    proxyTimeout: options.upstreamTimeoutMs,
     on: {
-      error: (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => {
-        log.error({ err }, 'chat-service unreachable');
+      proxyReq: (proxyReq, req, res) => {
+        options.metrics.overhead.observe({ http_route: locals(res).httpRoute ?? 'other' }, (performance.now() - locals(res).startedAt) / 1000);
+        fixRequestBody(proxyReq, req);
+      },
+      proxyRes: (proxyRes, _req, res) => {
+        const state = res.locals as ProxyLocals;
+        const route = locals(res).httpRoute ?? 'other';
+        if (state.proxyStarted !== undefined) {
+          options.metrics.upstream.observe({ http_route: route, http_response_status_code: String(proxyRes.statusCode ?? 0) }, (performance.now() - state.proxyStarted) / 1000);
+        }
+        state.tap = tapTurnReport(proxyRes);
+      },
+      error: (err: Error & { code?: string }, req: IncomingMessage, res: ServerResponse | Socket) => {
         const response = res as Response;
         if (!('setHeader' in res) || response.headersSent) {
+          log.warn({ err }, 'upstream failed mid-response');
           res.destroy();
           return;
         }
+        const timedOut = err.message.includes('timed out');
+        log.error({ err }, timedOut ? 'chat-service timed out' : 'chat-service unreachable');
         const request = req as Request;
         sendError(
           request,
           response,
-          new ServiceUnavailableError('The chat service is unavailable; try again shortly.', { retryAfterSeconds: 5 }),
+          timedOut
+            ? new UpstreamTimeoutError('The chat service did not answer in time.')
+            : new ServiceUnavailableError('The chat service is unavailable; try again shortly.', { retryAfterSeconds: 5 }),
           defaultErrorFormat(request),
         );
       },
     },
   });
 
+  /** Kill switch, one turn at a time, token budget and the global cost budget; settled when the reply ends. */
+  const admitChat: RequestHandler = async (req, res, next) => {
+    const principal = principalOf(res);
+    const kill = await limits.killSwitch();
+    if (kill.enabled) {
+      throw new KillSwitchError(`Chat is switched off by an operator${kill.reason ? `: ${kill.reason}` : ''}.`, { retryAfterSeconds: 60 });
+    }
+    const lease = await limits.acquire('chat', `${principal.kind}:${principal.id}`, options.chatLeaseMs);
+    if (!lease) {
+      audit.recordLater(req, res, { type: 'ratelimit.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'concurrency:chat' });
+      throw new TooManyConcurrentError('Wait for the current reply before sending the next message.', { retryAfterSeconds: 1 });
+    }
+    const reservations: { tokens?: Reservation; cost?: Reservation } = {};
+    const releaseAll = async () => {
+      await Promise.allSettled([reservations.tokens?.release(), reservations.cost?.release(), lease.release()]);
+    };
+    try {
+      const body = req.body as { message: string };
+      const inputEstimate = Math.ceil(body.message.length / 4) + 64;
+      const tokensPolicy = principal.kind === 'session' ? options.budgets.session : options.budgets.apiKey;
+      const tokens = await limits.reserve(tokensPolicy, `${principal.kind}:${principal.id}`, inputEstimate + options.tokenReserveOutput);
+      noteTokenDecision(res, tokens.decision);
+      if (!tokens.decision.allowed || !tokens.reservation) {
+        audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: `tokens:${tokensPolicy.name}` });
+        throw new TokenBudgetError(`The daily token budget (${tokensPolicy.limit}) is used up; it resets at midnight UTC.`, {
+          retryAfterSeconds: tokens.decision.resetSeconds,
+        });
+      }
+      reservations.tokens = tokens.reservation;
+      const costEstimate = microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(options.tokenReserveOutput, options.pricing.outputUsdPerMTok);
+      const cost = await limits.reserve(options.budgets.cost, 'global', costEstimate);
+      if (!cost.decision.allowed || !cost.reservation) {
+        audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'cost:global' });
+        throw new CostBudgetError('The daily spending limit is reached; chat resumes at midnight UTC.', { retryAfterSeconds: cost.decision.resetSeconds });
+      }
+      reservations.cost = cost.reservation;
+    } catch (err) {
+      await releaseAll();
+      throw err;
+    }
+
+    res.once('close', () => {
+      const report = (res.locals as ProxyLocals).tap?.report() ?? {};
+      void settle(req, res, report, reservations, lease.release.bind(lease));
+    });
+    next();
+  };
+
+  const settle = async (
+    req: Request,
+    res: Response,
+    report: TurnReport,
+    reservations: { tokens?: Reservation; cost?: Reservation },
+    releaseLease: () => Promise<void>,
+  ): Promise<void> => {
+    const principal = principalOf(res);
+    try {
+      if (report.usage) {
+        const used = report.usage.input_tokens + report.usage.output_tokens;
+        await reservations.tokens?.settle(used);
+        await reservations.cost?.settle(
+          microUsd(report.usage.input_tokens, options.pricing.inputUsdPerMTok) + microUsd(report.usage.output_tokens, options.pricing.outputUsdPerMTok),
+        );
+      } else if (res.statusCode >= 200 && res.statusCode < 300) {
+        // A reply that ended without usage (client gone, stream error) may still have cost tokens: keep the reservation.
+        await reservations.tokens?.settle(reservations.tokens.amount);
+        await reservations.cost?.settle(reservations.cost.amount);
+      } else {
+        await Promise.all([reservations.tokens?.release(), reservations.cost?.release()]);
+      }
+    } catch (err) {
+      log.error({ err }, 'settling the budgets failed');
+    } finally {
+      await releaseLease().catch((err: unknown) => log.error({ err }, 'releasing the chat lease failed'));
+    }
+    if (report.safety === 'block' || report.safety === 'redact') {
+      audit.recordLater(req, res, {
+        type: report.safety === 'block' ? 'safety.blocked' : 'safety.redacted',
+        principal: principal.id,
+        principal_kind: principal.kind,
+        outcome: report.safety === 'block' ? 'denied' : 'success',
+        reason: 'safety_policy',
+      });
+    }
+  };
+
+  const validateChat: RequestHandler = (req, _res, next) => {
+    req.body = parseWith(chatBody, req.body);
+    next();
+  };
+
   const router = Router();
-  router.post('/api/v1/chat', authenticate('/api/v1/chat'), proxy as RequestHandler);
-  router.get('/api/v1/history', authenticate('/api/v1/history'), proxy as RequestHandler);
+  const common = [access.authenticate(), access.limitByPrincipal()];
+  router.post('/api/v1/chat', ...common, ...jsonBody({ limit: options.maxBodyBytes }), validateChat, admitChat, forward('/api/v1/chat'), proxy as RequestHandler);
+  router.get('/api/v1/history', ...common, forward('/api/v1/history'), proxy as RequestHandler);
   return router;
+}
+
+/** One chat request per session at a time (the UI sends one message at a time; the server enforces it). */
+export class TooManyConcurrentError extends RateLimitedError {
+  override readonly code = 'concurrent_request';
+}
+
+export class TokenBudgetError extends RateLimitedError {
+  override readonly code = 'token_budget_exceeded';
+}
+
+export class CostBudgetError extends ServiceUnavailableError {
+  override readonly code = 'cost_budget_exceeded';
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { context } from '@opentelemetry/api';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   type AppError,
   MethodNotAllowedError,
@@ -34,6 +34,8 @@ export interface ParleyLocals {
   requestId: string;
   /** Set by routes that express cannot see (proxies) so metrics get a bounded route label. */
   httpRoute?: string;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
 }
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
@@ -68,6 +70,7 @@ function observe(options: HttpAppOptions): RequestHandler {
   const { logger, metrics } = options;
   return (req, res, next) => {
     const started = process.hrtime.bigint();
+    res.locals['startedAt'] = performance.now();
     const ctx = context.active();
     const traceId = requestTraceId(req);
     const presented = req.headers['x-request-id'];
@@ -226,8 +229,8 @@ export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
 }
 
 export interface JsonBodyOptions {
-  /** Largest body accepted, e.g. '64kb'. */
-  limit?: string;
+  /** Largest body accepted: bytes, or a string such as '64kb'. */
+  limit?: string | number;
 }
 
 /** Requires `application/json` when a body is present (415 otherwise) and parses it strictly. */
@@ -247,6 +250,16 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
     next();
   };
   return [requireJson, parse];
+}
+
+/** User text: well-formed Unicode (no lone surrogates) without NUL characters. */
+export function textSchema(options: { min?: number; max: number }) {
+  return z
+    .string()
+    .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)')
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .refine((s) => s.trim().length >= (options.min ?? 1), 'must not be empty')
+    .refine((s) => s.length <= options.max, `must be at most ${options.max} characters`);
 }
 
 /** Validates `value` with `schema`, turning zod issues into a 400 that names each field. */

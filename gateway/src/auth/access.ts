@@ -1,0 +1,140 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { ForbiddenError, RateLimitedError, locals } from '@parley/platform';
+import type { GatewayMetrics } from '../gateway-metrics.js';
+import { authFailureReason, type Principal, type Role } from '../identity/index.js';
+import { rateLimitHeaders, type BudgetDecision, type LimitStore, type RateDecision, type RatePolicy } from '../limits/index.js';
+import type { AuditRecorder } from './audit-recorder.js';
+import type { Authenticated, Authenticator } from './authenticator.js';
+
+export interface RatePolicies {
+  ip: RatePolicy;
+  session: RatePolicy;
+  apiKey: RatePolicy;
+}
+
+export interface AccessDeps {
+  authenticator: Authenticator;
+  limits: LimitStore;
+  audit: AuditRecorder;
+  metrics: GatewayMetrics;
+  rates: RatePolicies;
+}
+
+/** Per-request access state kept in res.locals. */
+interface AccessLocals {
+  auth?: Authenticated;
+  rateDecisions?: RateDecision[];
+  tokenDecision?: BudgetDecision;
+}
+
+const access = (res: Response): AccessLocals => res.locals as AccessLocals;
+
+export function principalOf(res: Response): Principal {
+  const auth = access(res).auth;
+  if (!auth) throw new Error('principalOf called before authenticate');
+  return auth.principal;
+}
+
+export function authOf(res: Response): Authenticated | undefined {
+  return access(res).auth;
+}
+
+/** Sets every rate-limit header from the decisions taken so far (IP, principal, tokens). */
+export function applyLimitHeaders(res: Response): void {
+  const state = access(res);
+  const headers = rateLimitHeaders(state.rateDecisions ?? [], state.tokenDecision);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+}
+
+export function noteTokenDecision(res: Response, decision: BudgetDecision): void {
+  access(res).tokenDecision = decision;
+  applyLimitHeaders(res);
+}
+
+/** Counts one request against `policy` for `subject`; 429 with Retry-After and an audit record when over. */
+async function hit(deps: AccessDeps, req: Request, res: Response, policy: RatePolicy, subject: string, principal?: Principal): Promise<void> {
+  const decision = await deps.limits.hit(policy, subject);
+  const state = access(res);
+  state.rateDecisions = [...(state.rateDecisions ?? []), decision];
+  applyLimitHeaders(res);
+  if (decision.allowed) return;
+  deps.audit.recordLater(req, res, {
+    type: 'ratelimit.rejected',
+    principal: principal?.id ?? 'anonymous',
+    principal_kind: principal?.kind ?? 'anonymous',
+    outcome: 'rejected',
+    reason: `rate_limit:${policy.name}`,
+  });
+  throw new RateLimitedError(`Too many requests: at most ${policy.limit} per ${policy.windowSeconds} s (${policy.name}).`, {
+    retryAfterSeconds: decision.retryAfterSeconds,
+    extensions: { policy: policy.name },
+  });
+}
+
+export function createAccess(deps: AccessDeps) {
+  return {
+    /** Per client address, before anything else: covers minting sessions too, so new sessions do not reset it. */
+    limitByIp: (): RequestHandler => async (req, res, next) => {
+      if (req.method === 'OPTIONS') return next();
+      await hit(deps, req, res, deps.rates.ip, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      next();
+    },
+
+    /** Resolves the bearer credential; failures are counted, audited and answered 401 (503 if the backend is down). */
+    authenticate: (): RequestHandler => async (req, res, next) => {
+      let auth: Authenticated;
+      try {
+        auth = await deps.authenticator.authenticate(req.headers);
+      } catch (err) {
+        const reason = authFailureReason(err) ?? ((err as { code?: unknown }).code === 'session_expired' ? 'expired' : undefined);
+        if (reason) {
+          deps.metrics.authFailures.inc({ reason });
+          const keyId = (err as { keyId?: string }).keyId;
+          deps.audit.recordLater(req, res, {
+            type: 'auth.failure',
+            principal: keyId ?? 'anonymous',
+            principal_kind: keyId ? 'api_key' : 'anonymous',
+            outcome: 'failure',
+            reason,
+          });
+        }
+        throw err;
+      }
+      access(res).auth = auth;
+      locals(res).log = locals(res).log.child({ principal_kind: auth.principal.kind, principal: auth.principal.id });
+      deps.audit.authSuccess(req, res, auth.principal);
+      next();
+    },
+
+    /** Per session or per key, after authentication. */
+    limitByPrincipal: (): RequestHandler => async (req, res, next) => {
+      const principal = principalOf(res);
+      const policy = principal.kind === 'session' ? deps.rates.session : deps.rates.apiKey;
+      await hit(deps, req, res, policy, `${principal.kind}:${principal.id}`, principal);
+      next();
+    },
+
+    requireRole:
+      (...roles: Role[]): RequestHandler =>
+      (req, res, next) => {
+        const principal = principalOf(res);
+        if (roles.includes(principal.role)) return next();
+        deps.audit.recordLater(req, res, {
+          type: 'authz.denied',
+          principal: principal.id,
+          principal_kind: principal.kind,
+          outcome: 'denied',
+          reason: `needs:${roles.join('|')}`,
+          details: { role: principal.role, path: req.originalUrl.split('?')[0] ?? '' },
+        });
+        next(new ForbiddenError(`This needs the ${roles.join(' or ')} role.`));
+      },
+
+    requireSession: (): RequestHandler => (_req, res, next) => {
+      if (authOf(res)?.session) return next();
+      next(new ForbiddenError('Only a UI session can do this; API keys manage data through the admin API.'));
+    },
+  };
+}
+
+export type Access = ReturnType<typeof createAccess>;
