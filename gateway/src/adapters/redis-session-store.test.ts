@@ -5,6 +5,7 @@ import { startRedisServer, waitFor, type RedisServer } from '@parley/testkit';
 import { SessionService } from '../domain/sessions.js';
 import { createRedisSessionStore } from './redis-session-store.js';
 
+const KEY = Buffer.from('session-signing-key-for-tests-0123456789');
 let server: RedisServer;
 const clients: Redis[] = [];
 const client = () => {
@@ -24,8 +25,8 @@ afterAll(async () => {
 
 describe('Redis session store', () => {
   it('lets every gateway replica see a session minted by another', async () => {
-    const replicaA = new SessionService(createRedisSessionStore(client()), 60);
-    const replicaB = new SessionService(createRedisSessionStore(client()), 60);
+    const replicaA = new SessionService(createRedisSessionStore(client()), 60, KEY);
+    const replicaB = new SessionService(createRedisSessionStore(client()), 60, KEY);
     const minted = await replicaA.mint('de');
     const session = await replicaB.authenticate(minted.token);
     expect(session).toMatchObject({ id: minted.session_id, language: 'de' });
@@ -33,14 +34,14 @@ describe('Redis session store', () => {
 
   it('stores only a hash of the token', async () => {
     const redis = client();
-    const minted = await new SessionService(createRedisSessionStore(redis), 60).mint('en');
+    const minted = await new SessionService(createRedisSessionStore(redis), 60, KEY).mint('en');
     const keys = await redis.keys('parley:session:*');
     expect(keys.join()).not.toContain(minted.token);
   });
 
   it('slides the idle timeout on use and expires an idle session', async () => {
     const redis = client();
-    const sessions = new SessionService(createRedisSessionStore(redis), 1);
+    const sessions = new SessionService(createRedisSessionStore(redis), 1, KEY);
     const minted = await sessions.mint('en');
     let k: string | undefined;
     for (const candidate of await redis.keys('parley:session:*')) {
@@ -55,7 +56,7 @@ describe('Redis session store', () => {
   });
 
   it('turns Redis being down into a retryable 503 and recovers when it is back', async () => {
-    const sessions = new SessionService(createRedisSessionStore(client()), 60);
+    const sessions = new SessionService(createRedisSessionStore(client()), 60, KEY);
     const minted = await sessions.mint('en');
     await server.kill();
     const err = await sessions.authenticate(minted.token).catch((e: unknown) => e);

@@ -124,7 +124,7 @@ export function createAccess(deps: AccessDeps) {
           principal: principal.id,
           principal_kind: principal.kind,
           outcome: 'denied',
-          reason: `needs:${roles.join('|')}`,
+          reason: `needs_role:${roles.join('/')}`,
           details: { role: principal.role, path: req.originalUrl.split('?')[0] ?? '' },
         });
         next(new ForbiddenError(`This needs the ${roles.join(' or ')} role.`));

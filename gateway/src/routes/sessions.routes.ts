@@ -61,7 +61,8 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
     res.json({ ...upstream, ...(session ? { session } : {}) });
   });
 
-  router.delete('/api/v1/sessions/current', ...owner, async (req, res) => {
+  // Erasure is never refused by a rate limit: a user must always be able to leave (the IP limit still applies).
+  router.delete('/api/v1/sessions/current', access.authenticate(), async (req, res) => {
     const principal = principalOf(res);
     await callChat(res, 'DELETE', '/api/v1/sessions/current');
     const session = authOf(res)?.session;

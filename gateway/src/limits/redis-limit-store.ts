@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { gcraDecision, gcraParams } from './gcra.js';
+import { BUDGET_KEY_TTL_MS, DEFAULT_KEY_PREFIX, DEFAULT_RESERVATION_TTL_MS, limitKeys, secondsToUtcMidnight, utcDay } from './keys.js';
+import { defineLimitScripts } from './redis-scripts.js';
+import { killSwitchFromRecord, killSwitchRecord } from './kill-switch.js';
+import type { LimitStore, Reservation } from './types.js';
+import { checkAmount, checkBudgetPolicy, checkKillSwitch, checkName, checkRatePolicy, checkSubject, checkTtl } from './validate.js';
+
+export interface RedisLimitStoreOptions {
+  /** Prefix of every key; 'parley:limit:' by default. */
+  keyPrefix?: string;
+  /** How long an unsettled reservation holds budget before it is returned; 10 minutes by default. */
+  reservationTtlMs?: number;
+  /**
+   * Clock that picks the budget's UTC day (ms). Reservation expiry and GCRA use Redis TIME;
+   * the day uses this replica's clock, which NTP keeps within milliseconds of the others.
+   */
+  now?: () => number;
+}
+
+/**
+ * Options for the limits' own ioredis client (not the shared one from platform's createRedis,
+ * which queues commands while disconnected): a dead Redis fails at once, a hung one after
+ * commandTimeout, so createResilientLimitStore applies its policy within a request's budget.
+ * Spread them and add connectionName: `new Redis(url, { ...LIMITS_REDIS_OPTIONS, connectionName })`.
+ */
+export const LIMITS_REDIS_OPTIONS = {
+  enableOfflineQueue: false,
+  commandTimeout: 250,
+  connectTimeout: 1_000,
+  // In-flight commands fail when the connection drops instead of being replayed later.
+  maxRetriesPerRequest: 0,
+  retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1_000),
+} as const satisfies RedisOptions;
+
+const token = (): string => randomBytes(16).toString('base64url');
+
+/**
+ * Limits in Redis, shared by every gateway replica: each operation is one atomic command or
+ * script. Errors are the client's own (connection, timeout); createResilientLimitStore decides
+ * what they mean. Give it a client with enableOfflineQueue:false and a short commandTimeout
+ * (see LIMITS_REDIS_OPTIONS) so a dead or hung Redis fails fast instead of queueing.
+ */
+export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOptions = {}): LimitStore {
+  const redis = defineLimitScripts(client);
+  const keys = limitKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+  checkTtl(reservationTtlMs);
+  const now = options.now ?? Date.now;
+
+  return {
+    async hit(policy, subject) {
+      checkRatePolicy(policy);
+      checkSubject(subject);
+      const p = gcraParams(policy);
+      const [allowed, d, f] = await redis.parleyLimitGcraHit(keys.rate(policy.name, subject), p.w, p.l, p.q, p.r);
+      return gcraDecision(policy, allowed === 1, d, f);
+    },
+
+    async acquire(name, subject, ttlMs) {
+      checkName('lease', name);
+      checkSubject(subject);
+      checkTtl(ttlMs);
+      const key = keys.lease(name, subject);
+      const mine = token();
+      const ok = await redis.set(key, mine, 'PX', ttlMs, 'NX');
+      if (ok !== 'OK') return undefined;
+      let released = false;
+      return {
+        async release() {
+          if (released) return;
+          released = true;
+          await redis.parleyLimitLeaseRelease(key, mine);
+        },
+      };
+    },
+
+    async reserve(policy, subject, amount) {
+      checkBudgetPolicy(policy);
+      checkSubject(subject);
+      checkAmount('amount', amount);
+      const at = now();
+      const [hashKey, zsetKey] = keys.budget(policy.name, subject, utcDay(at));
+      const id = token();
+      const [allowed, used, reserved] = await redis.parleyLimitBudgetReserve(
+        hashKey,
+        zsetKey,
+        policy.limit,
+        amount,
+        id,
+        reservationTtlMs,
+        BUDGET_KEY_TTL_MS,
+      );
+      const decision = {
+        policy,
+        allowed: allowed === 1,
+        remaining: Math.max(0, policy.limit - used - reserved),
+        resetSeconds: secondsToUtcMidnight(at),
+      };
+      if (!decision.allowed) return { decision };
+      let done = false;
+      const finish = async (actual: number): Promise<void> => {
+        if (done) return;
+        done = true;
+        await redis.parleyLimitBudgetSettle(hashKey, zsetKey, id, actual, BUDGET_KEY_TTL_MS);
+      };
+      const reservation: Reservation = {
+        amount,
+        settle: async (actual) => {
+          checkAmount('actual', actual);
+          await finish(actual);
+        },
+        release: () => finish(0),
+      };
+      return { decision, reservation };
+    },
+
+    async killSwitch() {
+      return killSwitchFromRecord(await redis.hgetall(keys.killSwitch()));
+    },
+
+    async setKillSwitch(state) {
+      checkKillSwitch(state);
+      const key = keys.killSwitch();
+      // DEL + HSET in one transaction: fields of the previous state never linger.
+      const results = await redis.multi().del(key).hset(key, killSwitchRecord(state, now())).exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('kill switch transaction was aborted');
+    },
+
+    async ping() {
+      await redis.ping();
+    },
+  };
+}

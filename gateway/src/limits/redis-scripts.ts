@@ -1,0 +1,129 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The Lua scripts, each one atomic round trip, registered with ioredis `defineCommand`
+ * (EVALSHA with a transparent EVAL fallback on NOSCRIPT, e.g. after a Redis restart).
+ * Clocks are Redis `TIME`, so replicas' clocks never matter. Integers leave Lua through
+ * `int()` (string.format('%d')), never through Lua's number-to-string, which may use exponents.
+ */
+
+/**
+ * GCRA hit; mirrors `gcraStep` in gcra.ts. KEYS[1] state "tat:frac"; ARGV w, l, q, r.
+ * Returns {allowed, d, f}: TAT - now = d + f/l µs after the step.
+ */
+const GCRA_HIT = `
+local function int(n) return string.format('%d', n) end
+local w, l, q, r = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat, frac = now, 0
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local st, sf = string.match(stored, '^(%d+):(%d+)$')
+  if st and tonumber(st) >= now then
+    tat = tonumber(st)
+    frac = math.min(tonumber(sf), l - 1)
+  end
+end
+local nt, nf = tat + q, frac + r
+if nf >= l then
+  nt = nt + 1
+  nf = nf - l
+end
+local d = nt - now
+if d < w or (d == w and nf == 0) then
+  redis.call('SET', KEYS[1], int(nt) .. ':' .. int(nf), 'PX', int(math.floor(d / 1000) + 1))
+  return {1, d, nf}
+end
+return {0, tat - now, frac}
+`;
+
+/** Frees a lease only if it still carries our token. KEYS[1]; ARGV token. */
+const LEASE_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+/**
+ * Budget reservation. KEYS[1] hash {used, reserved, r:<id> = amount}, KEYS[2] zset of ids
+ * scored by expiry (ms, Redis time). ARGV limit, amount, id, reservationTtlMs, keyTtlMs.
+ * Expired reservations (their process died) are returned first. Returns {allowed, used, reserved}.
+ */
+const BUDGET_RESERVE = `
+local function int(n) return string.format('%d', n) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+if #expired > 0 then
+  for _, id in ipairs(expired) do
+    local a = redis.call('HGET', KEYS[1], 'r:' .. id)
+    if a then
+      redis.call('HDEL', KEYS[1], 'r:' .. id)
+      redis.call('HINCRBY', KEYS[1], 'reserved', int(-tonumber(a)))
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+end
+local v = redis.call('HMGET', KEYS[1], 'used', 'reserved')
+local used, reserved = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+local limit, amount = tonumber(ARGV[1]), tonumber(ARGV[2])
+if used + reserved + amount > limit then
+  return {0, used, reserved}
+end
+redis.call('HSET', KEYS[1], 'r:' .. ARGV[3], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[2])
+redis.call('ZADD', KEYS[2], int(now + tonumber(ARGV[4])), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return {1, used, reserved + amount}
+`;
+
+/**
+ * Settles (actual > 0) or releases (actual = 0) a reservation. KEYS as for reserve; ARGV id,
+ * actual, keyTtlMs. Actual usage is counted even if the reservation already expired: it was
+ * real. Returns 1 if the reservation was still held.
+ */
+const BUDGET_SETTLE = `
+local a = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
+if a then
+  redis.call('HDEL', KEYS[1], 'r:' .. ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'reserved', string.format('%d', -tonumber(a)))
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+if ARGV[2] ~= '0' then
+  redis.call('HINCRBY', KEYS[1], 'used', ARGV[2])
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+if a then return 1 end
+return 0
+`;
+
+/** The scripts as methods on a client that `defineLimitScripts` prepared. */
+export interface LimitScripts {
+  parleyLimitGcraHit(key: string, w: number, l: number, q: number, r: number): Promise<[number, number, number]>;
+  parleyLimitLeaseRelease(key: string, token: string): Promise<number>;
+  parleyLimitBudgetReserve(
+    hashKey: string,
+    zsetKey: string,
+    limit: number,
+    amount: number,
+    id: string,
+    reservationTtlMs: number,
+    keyTtlMs: number,
+  ): Promise<[number, number, number]>;
+  parleyLimitBudgetSettle(hashKey: string, zsetKey: string, id: string, actual: number, keyTtlMs: number): Promise<number>;
+}
+
+/** Registers the scripts on the client (idempotent; prefixed names cannot clash with other users). */
+export function defineLimitScripts(redis: Redis): Redis & LimitScripts {
+  redis.defineCommand('parleyLimitGcraHit', { numberOfKeys: 1, lua: GCRA_HIT });
+  redis.defineCommand('parleyLimitLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE });
+  redis.defineCommand('parleyLimitBudgetReserve', { numberOfKeys: 2, lua: BUDGET_RESERVE });
+  redis.defineCommand('parleyLimitBudgetSettle', { numberOfKeys: 2, lua: BUDGET_SETTLE });
+  // defineCommand adds the methods at run time; this type states what it added.
+  return redis as Redis & LimitScripts;
+}
