@@ -60,12 +60,15 @@ export const configSchema = baseConfigSchema
         return map;
       }),
 
-    /** Requests per minute. */
+    /** Requests per window (a minute unless RATE_LIMIT_WINDOW_SECONDS says otherwise). */
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     RATE_LIMIT_IP_PER_MINUTE: perMinute(300),
     RATE_LIMIT_SESSION_PER_MINUTE: perMinute(30),
     RATE_LIMIT_API_KEY_PER_MINUTE: perMinute(600),
     /** What limits do while Redis is unreachable: a per-process limiter (open) or 503 (closed). */
     LIMITS_ON_REDIS_FAILURE: z.enum(['open', 'closed']).default('open'),
+    /** A limit check slower than this counts as Redis failing (then the policy above applies). */
+    LIMITS_REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).max(10_000).default(1_000),
     /** Tokens per UTC day. */
     TOKEN_BUDGET_SESSION_PER_DAY: z.coerce.number().int().min(1).default(200_000),
     TOKEN_BUDGET_API_KEY_PER_DAY: z.coerce.number().int().min(1).default(2_000_000),

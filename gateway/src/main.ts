@@ -45,7 +45,7 @@ await runService({
     if (config.REDIS_URL) {
       const redis = createRedis(config.REDIS_URL, logger, 'gateway');
       // Limits get their own connection: fail fast (no offline queue) so the Redis-failure policy applies at once.
-      const limitsRedis = new Redis(config.REDIS_URL, { ...LIMITS_REDIS_OPTIONS, connectionName: 'gateway-limits' });
+      const limitsRedis = new Redis(config.REDIS_URL, { ...LIMITS_REDIS_OPTIONS, commandTimeout: config.LIMITS_REDIS_TIMEOUT_MS, connectionName: 'gateway-limits' });
       limitsRedis.on('error', () => {}); // state changes are logged by the resilient store
       const sessions = createRedisSessionStore(redis);
       sessionStore = sessions;
@@ -88,7 +88,7 @@ await runService({
         })
       : undefined;
 
-    const window = 60;
+    const window = config.RATE_LIMIT_WINDOW_SECONDS;
     return createApp({
       logger,
       metrics,

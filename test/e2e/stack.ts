@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startOtlpReceiver, startRedisServer, startService, type OtlpReceiver, type RedisServer, type ServiceProcess } from '@parley/testkit';
 
 export const INTERNAL_SECRET = 'e2e-internal-secret-that-is-long-enough-0123456789';
+export const ADMIN_API_KEY = 'e2e-bootstrap-admin-key-0123456789abcdef';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Stack {
@@ -12,6 +13,8 @@ export interface Stack {
   chat: ServiceProcess;
   gateway: ServiceProcess;
   all: ServiceProcess[];
+  /** Starts one more gateway replica on the same Redis and chat-service. */
+  addGateway(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -35,13 +38,13 @@ export async function startStack(extraEnv: Record<string, Record<string, string>
     OTEL_TRACES_SAMPLER: 'parentbased_always_on',
   };
   const node = ['--enable-source-maps', '--import', './dist/instrumentation.js', 'dist/main.js'];
-  const start = (name: string, dir: string, port: number, env: Record<string, string>) =>
+  const start = (name: string, dir: string, port: number, env: Record<string, string>, overrides = extraEnv[name]) =>
     startService({
       name,
       cwd: `${root}/${dir}`,
       args: node,
       url: `http://127.0.0.1:${port}`,
-      env: { ...common, OTEL_SERVICE_NAME: name, PORT: String(port), ...env, ...extraEnv[name] },
+      env: { ...common, OTEL_SERVICE_NAME: name, PORT: String(port), ...env, ...overrides },
     });
   const sim = await start('llm-sim', 'packages/llm-sim', simPort, { LLM_SIM_TTFT_MS: '0', LLM_SIM_TOKENS_PER_SECOND: '0' });
   const safety = await start('safety-service', 'safety-service', safetyPort, {});
@@ -50,7 +53,8 @@ export async function startStack(extraEnv: Record<string, Record<string, string>
     OPENAI_BASE_URL: `${sim.url}/v1`,
     SAFETY_SERVICE_URL: safety.url,
   });
-  const gateway = await start('gateway', 'gateway', gatewayPort, { REDIS_URL: redis.url, CHAT_SERVICE_URL: chat.url });
+  const gatewayEnv = { REDIS_URL: redis.url, CHAT_SERVICE_URL: chat.url, ADMIN_API_KEY };
+  const gateway = await start('gateway', 'gateway', gatewayPort, gatewayEnv);
   const all = [gateway, chat, safety, sim];
   return {
     redis,
@@ -60,6 +64,11 @@ export async function startStack(extraEnv: Record<string, Record<string, string>
     chat,
     gateway,
     all,
+    async addGateway(env = {}) {
+      const replica = await start('gateway', 'gateway', await freePort(), gatewayEnv, { ...extraEnv['gateway'], ...env });
+      all.push(replica);
+      return replica;
+    },
     async stop() {
       await Promise.all(all.map((p) => p.stop()));
       await otlp.close();
