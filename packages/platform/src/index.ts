@@ -1,3 +1,4 @@
+export * from './audit/index.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './health.js';
