@@ -59,6 +59,10 @@ describe('limits hold across gateway replicas sharing one Redis', () => {
         }),
       ),
     );
+    // Operators see the Redis round trips behind those decisions.
+    const metrics = await (await fetch(`${first.url}/metrics`)).text();
+    expect(Number(/gateway_limit_store_duration_seconds_count\{operation="hit"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(500);
+    expect(metrics).toMatch(/gateway_ratelimit_decisions_total\{policy="api_key",outcome="rejected"\} \d+/);
     await Promise.all([first.stop(), second.stop()]);
     const admitted = statuses.filter((s) => s === 200).length;
     const refused = statuses.filter((s) => s === 429).length;

@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { ServiceUnavailableError, type Logger } from '@parley/platform';
 import { createInstrumentedLimitStore, getOrCreateMetric, type AnyRegistry } from './instrumented-limit-store.js';
 import type { KillSwitchState, Lease, LimitStore, Reservation } from './types.js';
@@ -73,6 +73,18 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
         registers,
       }),
   );
+  const latency = getOrCreateMetric(
+    options.registry,
+    'gateway_limit_store_duration_seconds',
+    (registers) =>
+      new Histogram<'operation'>({
+        name: 'gateway_limit_store_duration_seconds',
+        help: 'Duration of calls to the global (Redis) limit store, by operation, failures included.',
+        labelNames: ['operation'],
+        buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+        registers,
+      }),
+  );
   for (const operation of OPERATIONS) errors.inc({ operation }, 0);
   degradedGauge.set(0);
 
@@ -104,27 +116,33 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
   /** Runs a primary call, or applies the policy when it fails. */
   async function guarded<T>(operation: Operation, call: () => Promise<T>, fallbackCall: () => Promise<T>): Promise<T> {
     let result: T;
+    const stop = latency.startTimer({ operation });
     try {
       result = await call();
     } catch (err) {
+      stop();
       if (err instanceof LimitArgumentError) throw err;
       failed(operation, err);
       if (policy === 'closed') throw unavailable(err);
       return fallbackCall();
     }
+    stop();
     succeeded(operation);
     return result;
   }
 
   /** Follow-ups after the response (settle, release): failures are counted, not thrown. */
   async function quietly(operation: Operation, call: () => Promise<void>): Promise<void> {
+    const stop = latency.startTimer({ operation });
     try {
       await call();
     } catch (err) {
+      stop();
       if (err instanceof LimitArgumentError) throw err;
       failed(operation, err);
       return;
     }
+    stop();
     succeeded(operation);
   }
 
