@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@parley/testkit';
+import { createMemoryLimitStore, type LimitStore } from '../src/limits/index.js';
 import { ADMIN_KEY, buildGateway, listen, startUpstream, type Upstream } from './harness.js';
 
 let upstream: Upstream;
@@ -77,6 +78,54 @@ describe('one chat at a time per session', () => {
     } finally {
       upstream.state.holdStreams = false;
       upstream.releaseAll();
+      await server.close();
+    }
+  });
+});
+
+describe('a client that leaves during admission', () => {
+  it('does not leave its session slot or reservations held', async () => {
+    const base = createMemoryLimitStore();
+    // Redis answering slowly: the client gives up while the gateway still waits for the slot.
+    let release: () => void = () => {};
+    let started: () => void = () => {};
+    const acquiring = new Promise<void>((r) => (started = r));
+    const gate = new Promise<void>((r) => (release = r));
+    let acquired: () => void = () => {};
+    const done = new Promise<void>((r) => (acquired = r));
+    let first = true;
+    const limits: LimitStore = {
+      ...base,
+      acquire: async (...args) => {
+        if (!first) return base.acquire(...args);
+        first = false;
+        started();
+        await gate;
+        const lease = await base.acquire(...args);
+        acquired();
+        return lease;
+      },
+    };
+    const g = buildGateway({ chatServiceUrl: upstream.url, limits });
+    const server = await listen(g.app);
+    try {
+      const token = await mint(g);
+      const controller = new AbortController();
+      const pending = fetch(`${server.url}/api/v1/chat`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'hello' }),
+        signal: controller.signal,
+      }).catch(() => undefined);
+      await acquiring;
+      controller.abort();
+      await pending;
+      // Only once the gateway has seen the client leave does Redis answer.
+      await waitFor(() => g.logs.lines.some((l) => l['msg'] === 'request completed' && l['aborted'] === true), { what: 'the gateway to see the client leave' });
+      release();
+      await done;
+      await waitFor(async () => (await chat(g, token, 'after the abort')).status === 200, { what: 'the slot to be free', timeoutMs: 3_000 });
+    } finally {
       await server.close();
     }
   });

@@ -128,6 +128,20 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
   /** Kill switch, one turn at a time, token budget and the global cost budget; settled when the reply ends. */
   const admitChat: RequestHandler = async (req, res, next) => {
     const principal = principalOf(res);
+    const held: { lease?: { release(): Promise<void> }; tokens?: Reservation; cost?: Reservation } = {};
+    let admitted = false;
+    // Registered before anything is acquired: a client that leaves while we wait on Redis
+    // must not leave its session's slot or reservations held until they expire.
+    res.once('close', () => {
+      const report = admitted ? ((res.locals as ProxyLocals).tap?.report() ?? {}) : {};
+      void settle(req, res, report, held, admitted);
+    });
+    // After each wait: a client that is already gone gets nothing held for it.
+    const abandoned = async (): Promise<boolean> => {
+      if (!res.closed) return false;
+      await Promise.allSettled([held.tokens?.release(), held.cost?.release(), held.lease?.release()]);
+      return true;
+    };
     const kill = await limits.killSwitch();
     if (kill.enabled) {
       throw new KillSwitchError(`Chat is switched off by an operator${kill.reason ? `: ${kill.reason}` : ''}.`, { retryAfterSeconds: 60 });
@@ -137,70 +151,61 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
       audit.recordLater(req, res, { type: 'ratelimit.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'concurrency:chat' });
       throw new TooManyConcurrentError('Wait for the current reply before sending the next message.', { retryAfterSeconds: 1 });
     }
-    const reservations: { tokens?: Reservation; cost?: Reservation } = {};
-    const releaseAll = async () => {
-      await Promise.allSettled([reservations.tokens?.release(), reservations.cost?.release(), lease.release()]);
-    };
-    try {
-      const body = req.body as { message: string };
-      const inputEstimate = Math.ceil(body.message.length / 4) + 64;
-      const tokensPolicy = principal.kind === 'session' ? options.budgets.session : options.budgets.apiKey;
-      const tokens = await limits.reserve(tokensPolicy, `${principal.kind}:${principal.id}`, inputEstimate + options.tokenReserveOutput);
-      noteTokenDecision(res, tokens.decision);
-      if (!tokens.decision.allowed || !tokens.reservation) {
-        audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: `tokens:${tokensPolicy.name}` });
-        throw new TokenBudgetError(`The daily token budget (${tokensPolicy.limit}) is used up; it resets at midnight UTC.`, {
-          retryAfterSeconds: tokens.decision.resetSeconds,
-        });
-      }
-      reservations.tokens = tokens.reservation;
-      const costEstimate = microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(options.tokenReserveOutput, options.pricing.outputUsdPerMTok);
-      const cost = await limits.reserve(options.budgets.cost, 'global', costEstimate);
-      if (!cost.decision.allowed || !cost.reservation) {
-        audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'cost:global' });
-        throw new CostBudgetError('The daily spending limit is reached; chat resumes at midnight UTC.', { retryAfterSeconds: cost.decision.resetSeconds });
-      }
-      reservations.cost = cost.reservation;
-    } catch (err) {
-      await releaseAll();
-      throw err;
+    held.lease = lease;
+    if (await abandoned()) return;
+    const body = req.body as { message: string };
+    const inputEstimate = Math.ceil(body.message.length / 4) + 64;
+    const tokensPolicy = principal.kind === 'session' ? options.budgets.session : options.budgets.apiKey;
+    const tokens = await limits.reserve(tokensPolicy, `${principal.kind}:${principal.id}`, inputEstimate + options.tokenReserveOutput);
+    if (tokens.reservation) held.tokens = tokens.reservation;
+    if (await abandoned()) return;
+    noteTokenDecision(res, tokens.decision);
+    if (!tokens.decision.allowed || !tokens.reservation) {
+      audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: `tokens:${tokensPolicy.name}` });
+      throw new TokenBudgetError(`The daily token budget (${tokensPolicy.limit}) is used up; it resets at midnight UTC.`, {
+        retryAfterSeconds: tokens.decision.resetSeconds,
+      });
     }
-
-    res.once('close', () => {
-      const report = (res.locals as ProxyLocals).tap?.report() ?? {};
-      void settle(req, res, report, reservations, lease.release.bind(lease));
-    });
+    const costEstimate = microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(options.tokenReserveOutput, options.pricing.outputUsdPerMTok);
+    const cost = await limits.reserve(options.budgets.cost, 'global', costEstimate);
+    if (cost.reservation) held.cost = cost.reservation;
+    if (await abandoned()) return;
+    if (!cost.decision.allowed || !cost.reservation) {
+      audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'cost:global' });
+      throw new CostBudgetError('The daily spending limit is reached; chat resumes at midnight UTC.', { retryAfterSeconds: cost.decision.resetSeconds });
+    }
+    admitted = true;
     next();
   };
 
+  /** Settles what was admitted with the real usage (or releases it), frees the slot, records safety decisions. */
   const settle = async (
     req: Request,
     res: Response,
     report: TurnReport,
-    reservations: { tokens?: Reservation; cost?: Reservation },
-    releaseLease: () => Promise<void>,
+    held: { lease?: { release(): Promise<void> }; tokens?: Reservation; cost?: Reservation },
+    admitted: boolean,
   ): Promise<void> => {
-    const principal = principalOf(res);
     try {
-      if (report.usage) {
-        const used = report.usage.input_tokens + report.usage.output_tokens;
-        await reservations.tokens?.settle(used);
-        await reservations.cost?.settle(
+      if (admitted && report.usage) {
+        await held.tokens?.settle(report.usage.input_tokens + report.usage.output_tokens);
+        await held.cost?.settle(
           microUsd(report.usage.input_tokens, options.pricing.inputUsdPerMTok) + microUsd(report.usage.output_tokens, options.pricing.outputUsdPerMTok),
         );
-      } else if (res.statusCode >= 200 && res.statusCode < 300) {
+      } else if (admitted && res.statusCode >= 200 && res.statusCode < 300) {
         // A reply that ended without usage (client gone, stream error) may still have cost tokens: keep the reservation.
-        await reservations.tokens?.settle(reservations.tokens.amount);
-        await reservations.cost?.settle(reservations.cost.amount);
+        await held.tokens?.settle(held.tokens.amount);
+        await held.cost?.settle(held.cost.amount);
       } else {
-        await Promise.all([reservations.tokens?.release(), reservations.cost?.release()]);
+        await Promise.all([held.tokens?.release(), held.cost?.release()]);
       }
     } catch (err) {
       log.error({ err }, 'settling the budgets failed');
     } finally {
-      await releaseLease().catch((err: unknown) => log.error({ err }, 'releasing the chat lease failed'));
+      await held.lease?.release().catch((err: unknown) => log.error({ err }, 'releasing the chat lease failed'));
     }
     if (report.safety === 'block' || report.safety === 'redact') {
+      const principal = principalOf(res);
       audit.recordLater(req, res, {
         type: report.safety === 'block' ? 'safety.blocked' : 'safety.redacted',
         principal: principal.id,
