@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', 'coverage/**', 'web/**/*.vue', 'k6/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.cache/**', 'coverage/**', 'web/**/*.vue', 'k6/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -31,6 +31,8 @@ export const LIMITS_REDIS_OPTIONS = {
   connectTimeout: 1_000,
   // In-flight commands fail when the connection drops instead of being replayed later.
   maxRetriesPerRequest: 0,
+  // Checks issued in the same tick go out in one write: far fewer syscalls under load.
+  enableAutoPipelining: true,
   retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1_000),
 } as const satisfies RedisOptions;
 

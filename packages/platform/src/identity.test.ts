@@ -30,6 +30,17 @@ describe('internal identity', () => {
     expect(res.body).toEqual({ sub: 'sess-1', kind: 'session', role: 'user', lang: 'de', issuer: 'gateway' });
   });
 
+  it('reuses a token for half its lifetime, then signs a fresh one', async () => {
+    let now = 1_700_000_000_000;
+    const signer = createIdentitySigner({ secret, issuer: 'gateway', now: () => now });
+    const first = await signer.sign({ sub: 's', kind: 'session', role: 'user' }, 'chat-service');
+    expect(await signer.sign({ sub: 's', kind: 'session', role: 'user' }, 'chat-service')).toBe(first);
+    expect(await signer.sign({ sub: 'other', kind: 'session', role: 'user' }, 'chat-service')).not.toBe(first);
+    expect(await signer.sign({ sub: 's', kind: 'session', role: 'user' }, 'safety-service')).not.toBe(first);
+    now += 31_000;
+    expect(await signer.sign({ sub: 's', kind: 'session', role: 'user' }, 'chat-service')).not.toBe(first);
+  });
+
   it('rejects a missing identity with 401', async () => {
     const res = await request(app()).get('/internal');
     expect(res.status).toBe(401);

@@ -7,9 +7,9 @@
 import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
-import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import { getNodeAutoInstrumentations, type InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace';
+import { NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
@@ -28,6 +28,7 @@ export interface Telemetry {
 }
 
 const GLOBAL_KEY = Symbol.for('parley.telemetry');
+export const DEFAULT_SAMPLING_RATIO = 0.1;
 
 /** Instrumentations Parley relies on; the rest of the bundle stays off (fs is noisy, openai is hand-made). */
 const ENABLED = new Set([
@@ -58,6 +59,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     },
     // Trace ids are added to every line by Parley's own logger mixin.
     '@opentelemetry/instrumentation-pino': { disableLogCorrelation: true },
+    // A span per middleware (helmet alone has eleven) costs more than it tells; route handlers stay.
+    '@opentelemetry/instrumentation-express': { ignoreLayersType: ['middleware', 'router'] } as InstrumentationConfigMap['@opentelemetry/instrumentation-express'],
   });
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] ?? options.serviceName,
@@ -70,6 +73,9 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     // Without an OTLP endpoint spans are still created (trace ids for logs, errors and
     // propagation) but go nowhere; with one, the SDK builds the exporter from OTEL_* vars.
     ...(exporting ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
+    // Parley's default head sampling keeps 10% of new traces and follows the caller's decision;
+    // OTEL_TRACES_SAMPLER overrides it (compose runs always_on and samples in the collector).
+    ...(env['OTEL_TRACES_SAMPLER'] ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_SAMPLING_RATIO) }) }),
     // Metrics are prom-client's and logs are stdout JSON.
     metricReaders: [],
     logRecordProcessors: [],

@@ -81,6 +81,9 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   let inFlight = 0;
   let drained: (() => void) | undefined;
   server.on('request', (_req, res) => {
+    // Instrumentation, proxy, metrics and drain each watch 'close': a dozen listeners is normal
+    // here, and Node's leak warning (a stack trace per response) would cost more than the request.
+    res.setMaxListeners(32);
     inFlight += 1;
     if (health.isDraining) res.setHeader('Connection', 'close');
     res.once('close', () => {

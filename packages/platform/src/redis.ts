@@ -13,6 +13,8 @@ export function createRedis(url: string, logger: Logger, name: string): Redis {
     connectTimeout: 2_000,
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
+    // Commands issued in the same tick go out in one write: far fewer syscalls under load.
+    enableAutoPipelining: true,
   });
   let up = false;
   redis.on('ready', () => {

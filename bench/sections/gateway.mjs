@@ -1,0 +1,256 @@
+// Issue 3's target: with auth, Redis rate limiting, metrics and tracing on (default sampling),
+// against a zero-latency upstream, the gateway adds at most 1 ms at p50 and 5 ms at p99 at
+// 500 req/s, and sustains at least half the req/s of a bare Node.js reverse proxy.
+import { fileURLToPath } from 'node:url';
+import { freePort, startRedisServer, startService } from '../../packages/testkit/dist/index.js';
+import { startHelper } from '../lib/helper-process.mjs';
+import { BrokenRunError, maxThroughput, pacedLoad } from '../lib/load.mjs';
+import { redisCommandCounts } from '../lib/redis-info.mjs';
+import { round } from '../lib/stats.mjs';
+
+export const name = 'gateway';
+
+const TARGET = { addedP50Ms: 1, addedP99Ms: 5, minRatio: 0.5 };
+const RATE = 500;
+const LATENCY_CONNECTIONS = 20;
+const THROUGHPUT_CONNECTIONS = 50;
+/**
+ * The gateway admits one chat request per session at a time, so every connection has its own
+ * session, and each phase its own sessions: a cut-off warm-up request can leave its session's
+ * chat lease held (seen while writing this bench: up to one per connection, for CHAT_LEASE_MS),
+ * which would turn the measured run's requests on that session into 429 concurrent_request.
+ */
+const CHAT_PATH = '/api/v1/chat';
+const CHAT_BODY = JSON.stringify({ message: 'hello' });
+// Any 40 characters: the gateway only signs identities with it.
+const INTERNAL_SECRET = 'bench-internal-secret-0123456789abcdefgh';
+// A token of the real shape, so requests to the upstream and the bare proxy are as large as the gateway's.
+const FAKE_TOKEN = `pst_${'a'.repeat(43)}.${'b'.repeat(22)}`;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const TRACING_MODES = [
+  { key: 'off', label: 'gateway, tracing off', env: { OTEL_SDK_DISABLED: 'true' }, exports: false },
+  { key: 'default', label: 'gateway, default sampling', env: {}, exports: true },
+  { key: 'always_on', label: 'gateway, tracing 100%', env: { OTEL_TRACES_SAMPLER: 'always_on' }, exports: true },
+];
+
+function gatewayEnv(port, upstreamUrl, redisUrl) {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    OTEL_SERVICE_NAME: 'gateway',
+    // Request logs at info would dominate the cost; warn keeps the pipeline, not the logging, under test.
+    LOG_LEVEL: 'warn',
+    INTERNAL_SECRET,
+    REDIS_URL: redisUrl,
+    CHAT_SERVICE_URL: upstreamUrl,
+    SHUTDOWN_DRAIN_MS: '2000',
+    // Generous limits: the bench measures what the checks cost, not rejections. The per-minute
+    // limits are at the config schema's maximum (1,000,000/min, ~16,700/s, beyond this machine).
+    RATE_LIMIT_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_SESSION_PER_MINUTE: '1000000',
+    TOKEN_BUDGET_SESSION_PER_DAY: '1000000000',
+    COST_BUDGET_USD_PER_DAY: '100000000',
+  };
+}
+
+async function mintSessions(url, count) {
+  const tokens = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const text = await res.text();
+    if (res.status !== 201 && res.status !== 200) throw new BrokenRunError(`POST /api/v1/sessions answered ${res.status}: ${text.slice(0, 500)}`);
+    const { token } = JSON.parse(text);
+    if (typeof token !== 'string') throw new BrokenRunError(`POST /api/v1/sessions returned no token: ${text.slice(0, 500)}`);
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+/** One chat call through the gateway before any load: fails fast on a broken pipeline and notes what it saw. */
+async function probeChat(url, token) {
+  const res = await fetch(`${url}${CHAT_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: CHAT_BODY,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new BrokenRunError(`the gateway's chat pipeline is broken: POST ${CHAT_PATH} answered ${res.status}: ${text.slice(0, 500)}`);
+  return { rateLimitHeaders: res.headers.has('ratelimit') || res.headers.has('ratelimit-policy') };
+}
+
+/** `sessions(count)` returns `count` new session tokens: each phase gets its own, one per connection. */
+async function measure(ctx, label, url, sessions) {
+  const d = ctx.durations;
+  const perConnection = (tokens) => (i) => [{ authorization: `Bearer ${tokens[i]}` }];
+  ctx.log(`gateway: ${label}: ${RATE} req/s for ${d.latencyMs / 1000} s after ${d.latencyWarmupMs / 1000} s warm-up`);
+  const latency = await pacedLoad({
+    url,
+    path: CHAT_PATH,
+    body: CHAT_BODY,
+    rate: RATE,
+    connections: LATENCY_CONNECTIONS,
+    warmupMs: d.latencyWarmupMs,
+    durationMs: d.latencyMs,
+    headersFor: perConnection(await sessions(LATENCY_CONNECTIONS)),
+    what: `${label} at ${RATE} req/s`,
+  });
+  ctx.log(`gateway: ${label}: maximum throughput, ${THROUGHPUT_CONNECTIONS} connections for ${d.throughputSec} s after ${d.throughputWarmupSec} s warm-up`);
+  const throughput = await maxThroughput({
+    url,
+    path: CHAT_PATH,
+    body: CHAT_BODY,
+    connections: THROUGHPUT_CONNECTIONS,
+    warmupSec: d.throughputWarmupSec,
+    durationSec: d.throughputSec,
+    warmupHeadersFor: perConnection(await sessions(THROUGHPUT_CONNECTIONS)),
+    headersFor: perConnection(await sessions(THROUGHPUT_CONNECTIONS)),
+    what: `${label} at maximum throughput`,
+  });
+  return { latency, throughput, answered: latency.completed + throughput.completed };
+}
+
+async function measureGateway(ctx, mode, upstream, redis) {
+  const otlp = mode.exports ? await ctx.start('otlp receiver', () => startHelper('otlp-receiver')) : undefined;
+  const port = await freePort();
+  const commandsBefore = await redisCommandCounts(redis.port);
+  const env = {
+    ...gatewayEnv(port, upstream.url, redis.url),
+    ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } : {}),
+    ...mode.env,
+  };
+  ctx.log(`gateway: starting the gateway (${mode.label})`);
+  const gateway = await ctx.start(
+    'gateway',
+    () =>
+      startService({
+        name: 'gateway',
+        cwd: `${root}/gateway`,
+        args: ['--enable-source-maps', '--import', './dist/instrumentation.js', 'dist/main.js'],
+        url: `http://127.0.0.1:${port}`,
+        env,
+        timeoutMs: 30_000,
+      }),
+    (g) => g.stop('SIGTERM', 15_000),
+  );
+  let result;
+  const logsBeforeLoad = gateway.logs().length;
+  try {
+    let minted = 0;
+    const sessions = async (count) => {
+      minted += count;
+      return mintSessions(gateway.url, count);
+    };
+    const probe = await probeChat(gateway.url, (await sessions(1))[0]);
+    const m = await measure(ctx, mode.label, gateway.url, sessions);
+    result = { ...m, probe, answered: m.answered + minted + 1 };
+  } finally {
+    await ctx.stop(gateway);
+  }
+  // Start-up warnings (no ADMIN_API_KEY...) are expected; what the gateway says under load is not.
+  const warnings = gateway.logs().slice(logsBeforeLoad).filter((l) => typeof l.level === 'number' ? l.level >= 40 : ['warn', 'error', 'fatal'].includes(String(l.level)));
+  const commandsAfter = await redisCommandCounts(redis.port);
+  let spans;
+  if (otlp) {
+    // The gateway flushed its span batches on SIGTERM before exiting.
+    spans = (await otlp.ask('count')).spans;
+    await ctx.stop(otlp);
+  }
+  return {
+    ...result,
+    spansPerRequest: spans === undefined ? undefined : spans / result.answered,
+    redisCommandsPerRequest: (commandsAfter.total - commandsBefore.total) / result.answered,
+    redisScriptsPerRequest: (commandsAfter.scripts - commandsBefore.scripts) / result.answered,
+    warnings: warnings.length,
+    firstWarning: warnings[0]?.msg,
+  };
+}
+
+function verdict(saturated, addedP50, addedP99, ratio) {
+  const missed = [
+    [saturated, `${RATE}/s`, `cannot sustain ${RATE} req/s`],
+    [addedP50 > TARGET.addedP50Ms, '+p50', `+p50 ${addedP50.toFixed(2)} > ${TARGET.addedP50Ms}`],
+    [addedP99 > TARGET.addedP99Ms, '+p99', `+p99 ${addedP99.toFixed(2)} > ${TARGET.addedP99Ms}`],
+    [!(ratio >= TARGET.minRatio), 'ratio', `ratio ${ratio.toFixed(2)} < ${TARGET.minRatio}`],
+  ].filter(([miss]) => miss);
+  return missed.length === 0
+    ? { verdict: 'PASS', misses: [], label: 'PASS' }
+    : { verdict: 'FAIL', misses: missed.map(([, , why]) => why), label: `FAIL ${missed.map(([, what]) => what).join(', ')}` };
+}
+
+export async function run(ctx) {
+  const upstream = await ctx.start('upstream', () => startHelper('upstream'));
+  const bareProxy = await ctx.start('bare proxy', () => startHelper('bare-proxy', [upstream.url]));
+  const redis = await ctx.start('redis-server', () => startRedisServer());
+  const fakeSessions = async (count) => Array.from({ length: count }, () => FAKE_TOKEN);
+
+  const direct = await measure(ctx, 'upstream, direct', upstream.url, fakeSessions);
+  const bare = await measure(ctx, 'bare node:http proxy', bareProxy.url, fakeSessions);
+  const gateways = [];
+  for (const mode of TRACING_MODES) gateways.push({ mode, m: await measureGateway(ctx, mode, upstream, redis) });
+
+  const base = { section: name, rate_rps: RATE };
+  const figures = (m) => ({
+    p50_ms: round(m.latency.p50),
+    p99_ms: round(m.latency.p99),
+    max_rps: Math.round(m.throughput.rps),
+    requests_at_rate: m.latency.requests,
+    late_at_rate: m.latency.late,
+    saturated_after_s: m.latency.saturatedAfterMs === undefined ? null : round(m.latency.saturatedAfterMs / 1000, 1),
+  });
+  const added = (m) => ({
+    added_p50_ms: round(m.latency.p50 - direct.latency.p50),
+    added_p99_ms: round(m.latency.p99 - direct.latency.p99),
+    ratio_vs_bare_proxy: round(m.throughput.rps / bare.throughput.rps),
+  });
+  const rows = [
+    { ...base, target: 'upstream, direct', ...figures(direct), note: 'reference' },
+    { ...base, target: 'bare node:http proxy', ...figures(bare), ...added(bare), note: 'ratio reference' },
+  ];
+  for (const { mode, m } of gateways) {
+    const a = added(m);
+    const v = verdict(m.latency.saturatedAfterMs !== undefined, m.latency.p50 - direct.latency.p50, m.latency.p99 - direct.latency.p99, m.throughput.rps / bare.throughput.rps);
+    const notes = [];
+    if (m.spansPerRequest !== undefined) notes.push(`spans/req ${m.spansPerRequest.toFixed(1)}`);
+    notes.push(`redis cmds/req ${m.redisCommandsPerRequest.toFixed(1)} (${m.redisScriptsPerRequest.toFixed(1)} scripts)`);
+    notes.push(`RateLimit headers ${m.probe.rateLimitHeaders ? 'yes' : 'no'}`);
+    if (m.warnings > 0) notes.push(`${m.warnings} warn logs, first: "${m.firstWarning}"`);
+    rows.push({
+      ...base,
+      target: mode.label,
+      tracing: mode.key,
+      ...figures(m),
+      ...a,
+      spans_per_request: m.spansPerRequest === undefined ? null : round(m.spansPerRequest, 1),
+      redis_commands_per_request: round(m.redisCommandsPerRequest, 1),
+      redis_scripts_per_request: round(m.redisScriptsPerRequest, 1),
+      ratelimit_headers: m.probe.rateLimitHeaders,
+      gateway_warn_logs: m.warnings,
+      verdict: v.verdict,
+      misses: v.misses,
+      verdict_label: v.label,
+      note: notes.join(', '),
+    });
+  }
+  for (const row of rows) {
+    if (row.saturated_after_s !== null) {
+      row.note = `cannot sustain ${RATE} req/s (1 s behind ${row.saturated_after_s} s in, cut short); ${row.note}`;
+    } else if (row.late_at_rate > 0) {
+      row.note = `${row.note}; ${row.late_at_rate} late`;
+    }
+  }
+
+  const d = ctx.durations;
+  return {
+    rows,
+    legend: [
+      `p50/p99: latency in ms at a fixed ${RATE} req/s (open loop, ${LATENCY_CONNECTIONS} keep-alive connections, ${d.latencyMs / 1000} s after ${d.latencyWarmupMs / 1000} s warm-up; "late": requests that waited for a free connection, timed from when they were due); +p50/+p99: minus the direct upstream's.`,
+      `max req/s: 2xx per second with ${THROUGHPUT_CONNECTIONS} connections always busy (autocannon, ${d.throughputSec} s after ${d.throughputWarmupSec} s warm-up); ratio: max req/s / the bare proxy's.`,
+      `Gateway: Redis sessions and limits, metrics, LOG_LEVEL=warn (info request logs would dominate), one session per connection (new ones for each phase); default sampling = no OTEL_TRACES_SAMPLER; spans exported over OTLP/HTTP JSON to a local receiver.`,
+      `Notes: spans/req and redis cmds/req are what the OTLP receiver and redis-server received over the gateway's whole run (all phases, session creation included) / requests the gateway answered; Redis commands inside Lua scripts count, "scripts" are the EVALSHA calls among them; warn logs: warnings and errors the gateway logged after start-up.`,
+      `Targets (issue 3, for default sampling; the off and 100% lines are checked against the same figures for reference): +p50 <= ${TARGET.addedP50Ms} ms, +p99 <= ${TARGET.addedP99Ms} ms, ratio >= ${TARGET.minRatio}.`,
+    ],
+  };
+}

@@ -1,0 +1,20 @@
+// The testkit OTLP/HTTP JSON receiver in its own process, so parsing exported spans does not
+// slow the load generator. It counts spans and forgets them; `count` over IPC answers the total.
+import { startOtlpReceiver } from '../../packages/testkit/dist/index.js';
+
+const receiver = await startOtlpReceiver();
+let total = 0;
+const drain = () => {
+  total += receiver.spans.length;
+  receiver.spans.length = 0;
+};
+setInterval(drain, 250).unref();
+process.on('message', (message) => {
+  if (message === 'count') {
+    drain();
+    process.send?.({ spans: total });
+  }
+});
+process.send?.({ ready: receiver.url });
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => void receiver.close().finally(() => process.exit(0)));
