@@ -84,8 +84,6 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
     app.use(configRoutes(deps.publicConfig));
-    // Every API call counts against its client address, before authentication.
-    app.use(['/api', '/v1'], access.limitByIp());
     app.use(sessionRoutes({ sessions: deps.sessions, access, audit, signer: deps.signer, chatServiceUrl: deps.chatServiceUrl }));
     app.use(adminRoutes({ access, audit, apiKeys: deps.apiKeys, limits: deps.limits }));
     app.use(auditRoutes({ access, audit: deps.audit }));

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ForbiddenError, RateLimitedError, locals } from '@parley/platform';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { authFailureReason, type Principal, type Role } from '../identity/index.js';
-import { rateLimitHeaders, type BudgetDecision, type LimitStore, type RateDecision, type RatePolicy } from '../limits/index.js';
+import { rateLimitHeaders, type BudgetDecision, type LimitStore, type RateDecision, type RateHit, type RatePolicy } from '../limits/index.js';
 import type { AuditRecorder } from './audit-recorder.js';
 import type { Authenticated, Authenticator } from './authenticator.js';
 
@@ -51,13 +51,15 @@ export function noteTokenDecision(res: Response, decision: BudgetDecision): void
   applyLimitHeaders(res);
 }
 
-/** Counts one request against `policy` for `subject`; 429 with Retry-After and an audit record when over. */
-async function hit(deps: AccessDeps, req: Request, res: Response, policy: RatePolicy, subject: string, principal?: Principal): Promise<void> {
-  const decision = await deps.limits.hit(policy, subject);
+/** Counts the request against every policy at once (one round trip); 429 with Retry-After and an audit record when over. */
+async function charge(deps: AccessDeps, req: Request, res: Response, hits: RateHit[], principal?: Principal): Promise<void> {
+  const decisions = await deps.limits.hitAll(hits);
   const state = access(res);
-  state.rateDecisions = [...(state.rateDecisions ?? []), decision];
+  state.rateDecisions = [...(state.rateDecisions ?? []), ...decisions];
   applyLimitHeaders(res);
-  if (decision.allowed) return;
+  const refused = decisions.find((d) => !d.allowed);
+  if (!refused) return;
+  const { policy } = refused;
   deps.audit.recordLater(req, res, {
     type: 'ratelimit.rejected',
     principal: principal?.id ?? 'anonymous',
@@ -66,17 +68,22 @@ async function hit(deps: AccessDeps, req: Request, res: Response, policy: RatePo
     reason: `rate_limit:${policy.name}`,
   });
   throw new RateLimitedError(`Too many requests: at most ${policy.limit} per ${policy.windowSeconds} s (${policy.name}).`, {
-    retryAfterSeconds: decision.retryAfterSeconds,
+    retryAfterSeconds: refused.retryAfterSeconds,
     extensions: { policy: policy.name },
   });
 }
 
+const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
 export function createAccess(deps: AccessDeps) {
   return {
-    /** Per client address, before anything else: covers minting sessions too, so new sessions do not reset it. */
+    /**
+     * Per client address, for routes without a credential (minting sessions: new sessions do not
+     * reset it). Authenticated routes charge the address together with the principal, and failed
+     * authentications charge it too, so guessing credentials is limited as well.
+     */
     limitByIp: (): RequestHandler => async (req, res, next) => {
-      if (req.method === 'OPTIONS') return next();
-      await hit(deps, req, res, deps.rates.ip, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      await charge(deps, req, res, [{ policy: deps.rates.ip, subject: clientAddress(req) }]);
       next();
     },
 
@@ -89,6 +96,7 @@ export function createAccess(deps: AccessDeps) {
         const reason = authFailureReason(err) ?? ((err as { code?: unknown }).code === 'session_expired' ? 'expired' : undefined);
         if (reason) {
           deps.metrics.authFailures.inc({ reason });
+          await charge(deps, req, res, [{ policy: deps.rates.ip, subject: clientAddress(req) }]);
           const keyId = (err as { keyId?: string }).keyId;
           deps.audit.recordLater(req, res, {
             type: 'auth.failure',
@@ -106,11 +114,20 @@ export function createAccess(deps: AccessDeps) {
       next();
     },
 
-    /** Per session or per key, after authentication. */
+    /** Per client address and per session or key, after authentication, in one atomic step. */
     limitByPrincipal: (): RequestHandler => async (req, res, next) => {
       const principal = principalOf(res);
       const policy = principal.kind === 'session' ? deps.rates.session : deps.rates.apiKey;
-      await hit(deps, req, res, policy, `${principal.kind}:${principal.id}`, principal);
+      await charge(
+        deps,
+        req,
+        res,
+        [
+          { policy: deps.rates.ip, subject: clientAddress(req) },
+          { policy, subject: `${principal.kind}:${principal.id}` },
+        ],
+        principal,
+      );
       next();
     },
 

@@ -15,6 +15,7 @@ export type {
   Lease,
   LimitStore,
   RateDecision,
+  RateHit,
   RatePolicy,
   Reservation,
 } from './types.js';

@@ -54,6 +54,11 @@ export function createInstrumentedLimitStore(store: LimitStore, options: { regis
       count(rate, policy.name, decision.allowed);
       return decision;
     },
+    async hitAll(hits) {
+      const decisions = await store.hitAll(hits);
+      for (const d of decisions) count(rate, d.policy.name, d.allowed);
+      return decisions;
+    },
     async reserve(policy, subject, amount) {
       const result = await store.reserve(policy, subject, amount);
       count(budget, policy.name, result.decision.allowed);

@@ -57,6 +57,39 @@ const harnesses: Harness[] = [
 ];
 
 describe.each(harnesses)('$name', (harness) => {
+  describe('several policies in one step (hitAll)', () => {
+    const ip: RatePolicy = { name: 'ip', limit: 5, windowSeconds: 3600 };
+    const session: RatePolicy = { name: 'session', limit: 2, windowSeconds: 3600 };
+
+    it('charges every policy when all allow, and none when one refuses', async () => {
+      const [a] = await harness.replicas();
+      const both = () => a.hitAll([{ policy: ip, subject: '10.0.0.1' }, { policy: session, subject: 's1' }]);
+      expect((await both()).map((d) => [d.policy.name, d.allowed, d.remaining])).toEqual([['ip', true, 4], ['session', true, 1]]);
+      expect((await both()).map((d) => d.allowed)).toEqual([true, true]);
+      const refused = await both();
+      expect(refused.map((d) => d.allowed)).toEqual([true, false]);
+      expect(refused[1]?.retryAfterSeconds).toBeGreaterThan(0);
+      // The refused request did not use up the address's allowance: 3 left, not 2.
+      const other = await a.hitAll([{ policy: ip, subject: '10.0.0.1' }, { policy: session, subject: 's2' }]);
+      expect(other[0]).toMatchObject({ allowed: true, remaining: 2 });
+    });
+
+    it('admits exactly the smallest limit under 300 concurrent calls from two replicas', async () => {
+      const [a, b] = await harness.replicas();
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).hitAll([{ policy: { ...ip, limit: 1000 }, subject: 'shared-ip' }, { policy: { ...session, limit: 40 }, subject: 'shared-session' }])),
+      );
+      expect(results.filter((r) => r.every((d) => d.allowed)).length).toBe(40);
+      const [ipAfter] = await a.hitAll([{ policy: { ...ip, limit: 1000 }, subject: 'shared-ip' }]);
+      expect(ipAfter?.remaining).toBe(1000 - 40 - 1);
+    });
+
+    it('answers an empty list without a round trip', async () => {
+      const [a] = await harness.replicas();
+      expect(await a.hitAll([])).toEqual([]);
+    });
+  });
+
   describe('rate limits (GCRA)', () => {
     it('admits a fresh subject its whole burst at once, then rejects, with exact remaining, reset and retry-after', async () => {
       const [store] = await harness.replicas();

@@ -63,6 +63,29 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
       return gcraDecision(policy, step.allowed, step.d, step.f);
     },
 
+    async hitAll(hits) {
+      sweep();
+      const t = now();
+      const steps = hits.map(({ policy, subject }) => {
+        checkRatePolicy(policy);
+        checkSubject(subject);
+        const k = key(policy.name, subject);
+        const entry = rates.get(k);
+        const stored = entry && entry.expiresAt > t ? entry : undefined;
+        return { k, policy, stored, step: gcraStep(stored, Math.floor(t * 1000), gcraParams(policy)) };
+      });
+      const all = steps.every((s) => s.step.allowed);
+      return steps.map(({ k, policy, stored, step }) => {
+        if (all) {
+          rates.set(k, { ...step.state, expiresAt: t + gcraTtlMs(step.d) });
+          return gcraDecision(policy, true, step.d, step.f);
+        }
+        // Nothing is charged: each policy reports its own verdict on its unchanged state.
+        const d = stored ? stored.tat - Math.floor(t * 1000) : 0;
+        return gcraDecision(policy, step.allowed, Math.max(0, d), stored ? Math.min(stored.frac, policy.limit - 1) : 0);
+      });
+    },
+
     async acquire(name, subject, ttlMs) {
       checkName('lease', name);
       checkSubject(subject);

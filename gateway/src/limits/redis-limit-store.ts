@@ -60,6 +60,22 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
       return gcraDecision(policy, allowed === 1, d, f);
     },
 
+    async hitAll(hits) {
+      if (hits.length === 0) return [];
+      const keyList: string[] = [];
+      const args: number[] = [];
+      for (const { policy, subject } of hits) {
+        checkRatePolicy(policy);
+        checkSubject(subject);
+        const p = gcraParams(policy);
+        keyList.push(keys.rate(policy.name, subject));
+        args.push(p.w, p.l, p.q, p.r);
+      }
+      const out = await redis.parleyLimitGcraHitAll(keyList.length, ...keyList, ...args);
+      // A policy that allowed the request while another refused it reports its unchanged state.
+      return hits.map(({ policy }, i) => gcraDecision(policy, out[1 + i * 3] === 1, Number(out[2 + i * 3]), Number(out[3 + i * 3])));
+    },
+
     async acquire(name, subject, ttlMs) {
       checkName('lease', name);
       checkSubject(subject);

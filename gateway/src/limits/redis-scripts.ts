@@ -38,6 +38,52 @@ end
 return {0, tat - now, frac}
 `;
 
+/**
+ * GCRA for several policies at once, all or nothing; the step is GCRA_HIT's, per key.
+ * KEYS[i] state; ARGV 4 per key (w, l, q, r). Returns {allAllowed, allowed1, d1, f1, ...}:
+ * for each key its own verdict and, when everything was allowed, its new state, else its
+ * unchanged state.
+ */
+const GCRA_HIT_ALL = `
+local function int(n) return string.format('%d', n) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local steps, all = {}, 1
+for i = 1, #KEYS do
+  local w, l, q, r = tonumber(ARGV[i*4-3]), tonumber(ARGV[i*4-2]), tonumber(ARGV[i*4-1]), tonumber(ARGV[i*4])
+  local tat, frac = now, 0
+  local stored = redis.call('GET', KEYS[i])
+  if stored then
+    local st, sf = string.match(stored, '^(%d+):(%d+)$')
+    if st and tonumber(st) >= now then
+      tat = tonumber(st)
+      frac = math.min(tonumber(sf), l - 1)
+    end
+  end
+  local nt, nf = tat + q, frac + r
+  if nf >= l then
+    nt = nt + 1
+    nf = nf - l
+  end
+  local d = nt - now
+  local ok = d < w or (d == w and nf == 0)
+  if not ok then all = 0 end
+  steps[i] = {ok, nt, nf, d, tat - now, frac}
+end
+local out = {all}
+for i = 1, #KEYS do
+  local s = steps[i]
+  if all == 1 then
+    redis.call('SET', KEYS[i], int(s[2]) .. ':' .. int(s[3]), 'PX', int(math.floor(s[4] / 1000) + 1))
+    table.insert(out, 1) table.insert(out, s[4]) table.insert(out, s[3])
+  else
+    -- Nothing is charged: each key reports its own verdict on its unchanged state.
+    table.insert(out, s[1] and 1 or 0) table.insert(out, s[5]) table.insert(out, s[6])
+  end
+end
+return out
+`;
+
 /** Frees a lease only if it still carries our token. KEYS[1]; ARGV token. */
 const LEASE_RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -105,6 +151,7 @@ return 0
 /** The scripts as methods on a client that `defineLimitScripts` prepared. */
 export interface LimitScripts {
   parleyLimitGcraHit(key: string, w: number, l: number, q: number, r: number): Promise<[number, number, number]>;
+  parleyLimitGcraHitAll(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
   parleyLimitLeaseRelease(key: string, token: string): Promise<number>;
   parleyLimitBudgetReserve(
     hashKey: string,
@@ -121,6 +168,8 @@ export interface LimitScripts {
 /** Registers the scripts on the client (idempotent; prefixed names cannot clash with other users). */
 export function defineLimitScripts(redis: Redis): Redis & LimitScripts {
   redis.defineCommand('parleyLimitGcraHit', { numberOfKeys: 1, lua: GCRA_HIT });
+  // Variable key count: the first argument of each call is the number of keys.
+  redis.defineCommand('parleyLimitGcraHitAll', { lua: GCRA_HIT_ALL });
   redis.defineCommand('parleyLimitLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE });
   redis.defineCommand('parleyLimitBudgetReserve', { numberOfKeys: 2, lua: BUDGET_RESERVE });
   redis.defineCommand('parleyLimitBudgetSettle', { numberOfKeys: 2, lua: BUDGET_SETTLE });

@@ -160,6 +160,12 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
         () => primary.hit(policy, subject),
         () => fallback.hit(policy, subject),
       ),
+    hitAll: (hits) =>
+      guarded(
+        'hit',
+        () => primary.hitAll(hits),
+        () => fallback.hitAll(hits),
+      ),
     acquire: (name, subject, ttlMs) =>
       guarded(
         'acquire',

@@ -53,9 +53,19 @@ export interface KillSwitchState {
   changed_by?: string;
 }
 
+export interface RateHit {
+  policy: RatePolicy;
+  subject: string;
+}
+
 export interface LimitStore {
   /** Counts one request against the policy for this subject if it is allowed. */
   hit(policy: RatePolicy, subject: string): Promise<RateDecision>;
+  /**
+   * Several policies in one atomic step (one round trip): the request counts against every
+   * one of them only if all allow it; otherwise none is charged. Decisions in input order.
+   */
+  hitAll(hits: readonly RateHit[]): Promise<RateDecision[]>;
   /** At most one holder per (name, subject); undefined while someone else holds it. */
   acquire(name: string, subject: string, ttlMs: number): Promise<Lease | undefined>;
   /** Reserves `amount` against today's budget if `used + reserved + amount <= limit`. */

@@ -37,7 +37,7 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
     return upstream;
   };
 
-  router.post('/api/v1/sessions', ...jsonBody({ limit: '2kb' }), async (req, res) => {
+  router.post('/api/v1/sessions', access.limitByIp(), ...jsonBody({ limit: '2kb' }), async (req, res) => {
     const body = parseWith(createSessionBody, req.body ?? {});
     const minted = await sessions.mint(body.language);
     audit.recordLater(req, res, {
@@ -61,7 +61,7 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
     res.json({ ...upstream, ...(session ? { session } : {}) });
   });
 
-  // Erasure is never refused by a rate limit: a user must always be able to leave (the IP limit still applies).
+  // Erasure is never refused by a rate limit: a user must always be able to leave.
   router.delete('/api/v1/sessions/current', access.authenticate(), async (req, res) => {
     const principal = principalOf(res);
     await callChat(res, 'DELETE', '/api/v1/sessions/current');
