@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { ServiceUnavailableError, SessionExpiredError } from '@parley/platform';
 import { startRedisServer, waitFor, type RedisServer } from '@parley/testkit';
 import { SessionService } from '../domain/sessions.js';
@@ -7,19 +6,12 @@ import { createRedisSessionStore } from './redis-session-store.js';
 
 const KEY = Buffer.from('session-signing-key-for-tests-0123456789');
 let server: RedisServer;
-const clients: Redis[] = [];
-const client = () => {
-  const r = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
-  r.on('error', () => {}); // expected while the test kills Redis
-  clients.push(r);
-  return r;
-};
+const client = () => server.client();
 
 beforeAll(async () => {
   server = await startRedisServer();
 });
 afterAll(async () => {
-  for (const c of clients) c.disconnect();
   await server.stop();
 });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Redis } from 'ioredis';
 import { NotFoundError, ValidationError } from '@parley/platform';
 import { freePort, startRedisServer, type RedisServer } from '@parley/testkit';
@@ -38,19 +38,12 @@ interface Replicas {
 }
 
 let server: RedisServer;
-const clients: Redis[] = [];
-const redisClient = (url = server.url) => {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
-  r.on('error', () => {}); // expected in the "Redis is down" test
-  clients.push(r);
-  return r;
-};
+const redisClient = () => server.client();
 
 beforeAll(async () => {
   server = await startRedisServer();
 });
 afterAll(async () => {
-  for (const c of clients) c.disconnect();
   await server.stop();
 });
 
@@ -271,7 +264,9 @@ describe('API keys in Redis', () => {
   });
 
   it('Redis being down is a retryable 503 with reason unavailable, not a 401', async () => {
-    const dead = redisClient(`redis://127.0.0.1:${await freePort()}`);
+    const dead = new Redis(`redis://127.0.0.1:${await freePort()}`, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    dead.on('error', () => {}); // nothing listens on that port
+    onTestFinished(() => dead.disconnect());
     const store = createRedisApiKeyStore(dead, { pepper: PEPPER });
     const err = await store.authenticate(`pk_${'a'.repeat(12)}_${'A'.repeat(43)}`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IdentityUnavailableError);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { gcraDecision, gcraParams, gcraStep, gcraTtlMs, type GcraState } from './gcra.js';
 import { BUDGET_KEY_TTL_MS, DEFAULT_RESERVATION_TTL_MS, secondsToUtcMidnight, utcDay } from './keys.js';
 import { killSwitchFromRecord, killSwitchRecord } from './kill-switch.js';
-import type { LimitStore, Reservation } from './types.js';
+import type { LimitStore, RateDecision, Reservation } from './types.js';
 import { checkAmount, checkBudgetPolicy, checkKillSwitch, checkName, checkRatePolicy, checkSubject, checkTtl } from './validate.js';
 
 export interface MemoryLimitStoreOptions {
@@ -48,19 +48,10 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
   };
   const key = (...parts: string[]): string => parts.join('\u0000');
 
-  return {
+  const store: LimitStore = {
     async hit(policy, subject) {
-      checkRatePolicy(policy);
-      checkSubject(subject);
-      sweep();
-      const k = key(policy.name, subject);
-      const t = now();
-      const entry = rates.get(k);
-      const stored = entry && entry.expiresAt > t ? entry : undefined;
-      const p = gcraParams(policy);
-      const step = gcraStep(stored, Math.floor(t * 1000), p);
-      if (step.allowed) rates.set(k, { ...step.state, expiresAt: t + gcraTtlMs(step.d) });
-      return gcraDecision(policy, step.allowed, step.d, step.f);
+      const [decision] = await store.hitAll([{ policy, subject }]);
+      return decision as RateDecision;
     },
 
     async hitAll(hits) {
@@ -173,4 +164,5 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
 
     async ping() {},
   };
+  return store;
 }

@@ -4,7 +4,7 @@ import { gcraDecision, gcraParams } from './gcra.js';
 import { BUDGET_KEY_TTL_MS, DEFAULT_KEY_PREFIX, DEFAULT_RESERVATION_TTL_MS, limitKeys, secondsToUtcMidnight, utcDay } from './keys.js';
 import { defineLimitScripts } from './redis-scripts.js';
 import { killSwitchFromRecord, killSwitchRecord } from './kill-switch.js';
-import type { LimitStore, Reservation } from './types.js';
+import type { LimitStore, RateDecision, Reservation } from './types.js';
 import { checkAmount, checkBudgetPolicy, checkKillSwitch, checkName, checkRatePolicy, checkSubject, checkTtl } from './validate.js';
 
 export interface RedisLimitStoreOptions {
@@ -51,13 +51,10 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
   checkTtl(reservationTtlMs);
   const now = options.now ?? Date.now;
 
-  return {
+  const store: LimitStore = {
     async hit(policy, subject) {
-      checkRatePolicy(policy);
-      checkSubject(subject);
-      const p = gcraParams(policy);
-      const [allowed, d, f] = await redis.parleyLimitGcraHit(keys.rate(policy.name, subject), p.w, p.l, p.q, p.r);
-      return gcraDecision(policy, allowed === 1, d, f);
+      const [decision] = await store.hitAll([{ policy, subject }]);
+      return decision as RateDecision;
     },
 
     async hitAll(hits) {
@@ -151,4 +148,5 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
       await redis.ping();
     },
   };
+  return store;
 }

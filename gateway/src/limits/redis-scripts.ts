@@ -8,38 +8,8 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * GCRA hit; mirrors `gcraStep` in gcra.ts. KEYS[1] state "tat:frac"; ARGV w, l, q, r.
- * Returns {allowed, d, f}: TAT - now = d + f/l µs after the step.
- */
-const GCRA_HIT = `
-local function int(n) return string.format('%d', n) end
-local w, l, q, r = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat, frac = now, 0
-local stored = redis.call('GET', KEYS[1])
-if stored then
-  local st, sf = string.match(stored, '^(%d+):(%d+)$')
-  if st and tonumber(st) >= now then
-    tat = tonumber(st)
-    frac = math.min(tonumber(sf), l - 1)
-  end
-end
-local nt, nf = tat + q, frac + r
-if nf >= l then
-  nt = nt + 1
-  nf = nf - l
-end
-local d = nt - now
-if d < w or (d == w and nf == 0) then
-  redis.call('SET', KEYS[1], int(nt) .. ':' .. int(nf), 'PX', int(math.floor(d / 1000) + 1))
-  return {1, d, nf}
-end
-return {0, tat - now, frac}
-`;
-
-/**
- * GCRA for several policies at once, all or nothing; the step is GCRA_HIT's, per key.
+ * GCRA for one or several policies at once, all or nothing; per key the step mirrors
+ * `gcraStep` in gcra.ts line by line.
  * KEYS[i] state; ARGV 4 per key (w, l, q, r). Returns {allAllowed, allowed1, d1, f1, ...}:
  * for each key its own verdict and, when everything was allowed, its new state, else its
  * unchanged state.
@@ -150,7 +120,6 @@ return 0
 
 /** The scripts as methods on a client that `defineLimitScripts` prepared. */
 export interface LimitScripts {
-  parleyLimitGcraHit(key: string, w: number, l: number, q: number, r: number): Promise<[number, number, number]>;
   parleyLimitGcraHitAll(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
   parleyLimitLeaseRelease(key: string, token: string): Promise<number>;
   parleyLimitBudgetReserve(
@@ -167,7 +136,6 @@ export interface LimitScripts {
 
 /** Registers the scripts on the client (idempotent; prefixed names cannot clash with other users). */
 export function defineLimitScripts(redis: Redis): Redis & LimitScripts {
-  redis.defineCommand('parleyLimitGcraHit', { numberOfKeys: 1, lua: GCRA_HIT });
   // Variable key count: the first argument of each call is the number of keys.
   redis.defineCommand('parleyLimitGcraHitAll', { lua: GCRA_HIT_ALL });
   redis.defineCommand('parleyLimitLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE });

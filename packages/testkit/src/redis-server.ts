@@ -2,10 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
+
+/** The client settings tests vary; everything else uses the test defaults. */
+export interface TestClientOptions {
+  enableOfflineQueue?: boolean;
+  commandTimeout?: number;
+  maxRetriesPerRequest?: number;
+}
 
 export interface RedisServer {
   readonly port: number;
@@ -14,6 +22,11 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (data is gone: no persistence). */
   restart(): Promise<void>;
+  /**
+   * An ioredis client for this server, closed by stop(). Test defaults: one retry per
+   * command, reconnect every 50 ms, and connection errors ignored (tests kill Redis on purpose).
+   */
+  client(options?: TestClientOptions): Redis;
   stop(): Promise<void>;
 }
 
@@ -69,6 +82,7 @@ export async function startRedisServer(options: { binary?: string } = {}): Promi
     await exited;
   };
 
+  const clients: Redis[] = [];
   await launch();
   return {
     port,
@@ -78,7 +92,14 @@ export async function startRedisServer(options: { binary?: string } = {}): Promi
       await kill();
       await launch();
     },
+    client(options = {}) {
+      const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => 50, ...options });
+      redis.on('error', () => {});
+      clients.push(redis);
+      return redis;
+    },
     stop: async () => {
+      for (const c of clients.splice(0)) c.disconnect();
       await kill();
       await rm(dir, { recursive: true, force: true });
     },

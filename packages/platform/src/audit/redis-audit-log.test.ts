@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { captureLogs, freePort, startRedisServer, type RedisServer } from '@parley/testkit';
 import { InternalError, ServiceUnavailableError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -9,20 +9,14 @@ import { createRedisAuditLog, createRedisChainStore } from './redis-audit-log.js
 import type { AuditEvent, AuditLog, RedisAuditLogOptions } from './types.js';
 
 let server: RedisServer;
-const clients: Redis[] = [];
 let keyCounter = 0;
 
-const client = (): Redis => {
-  const r = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  clients.push(r);
-  return r;
-};
+const client = (): Redis => server.client();
 
 beforeAll(async () => {
   server = await startRedisServer();
 });
 afterAll(async () => {
-  for (const c of clients) c.disconnect();
   await server.stop();
 });
 
@@ -274,7 +268,7 @@ describe('Redis audit log: Redis down', () => {
     const port = await freePort();
     const dead = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
     dead.on('error', () => {});
-    clients.push(dead);
+    onTestFinished(() => dead.disconnect());
     const { registry } = createMetrics({ defaultMetrics: false });
     const { log, logs } = open(dead, newKey(), { registry });
 
