@@ -45,8 +45,8 @@ const ctx = {
   quick,
   log,
   durations: quick
-    ? { latencyWarmupMs: 1_000, latencyMs: 3_000, throughputWarmupSec: 1, throughputSec: 3 }
-    : { latencyWarmupMs: 3_000, latencyMs: 10_000, throughputWarmupSec: 2, throughputSec: 10 },
+    ? { latencyWarmupMs: 1_000, latencyMs: 2_000, throughputWarmupSec: 1, throughputSec: 2 }
+    : { latencyWarmupMs: 2_000, latencyMs: 7_000, throughputWarmupSec: 2, throughputSec: 6 },
   /** Starts something (a process, a server) and remembers to stop it; `stopFn` defaults to `resource.stop()`. */
   async start(name, startFn, stopFn = (r) => r.stop()) {
     const resource = await startFn();

@@ -38,12 +38,14 @@ function checkFailures(what, { requests, non2xx, errors, sample }) {
 /** A paced run stops when this many seconds of requests wait for a free connection. */
 const MAX_BACKLOG_SECONDS = 1;
 
-export async function pacedLoad({ url, path, body, rate, connections, warmupMs, durationMs, headersFor, what }) {
+export async function pacedLoad({ url, method = 'POST', path, body, rate, connections, warmupMs, durationMs, headersFor, what }) {
   const target = new URL(url);
-  const payload = Buffer.from(body);
+  // No body (a GET): no content headers either.
+  const payload = body === undefined ? undefined : Buffer.from(body);
+  const bodyHeaders = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length };
   const slots = Array.from({ length: connections }, (_, i) => ({
     agent: new Agent({ keepAlive: true, maxSockets: 1 }),
-    headerSets: headersFor(i).map((h) => ({ ...h, 'content-type': 'application/json', 'content-length': payload.length })),
+    headerSets: headersFor(i).map((h) => ({ ...h, ...bodyHeaders })),
     sent: 0,
   }));
   const idle = [...slots];
@@ -87,7 +89,7 @@ export async function pacedLoad({ url, path, body, rate, connections, warmupMs, 
       if (!scheduling && inFlight === 0) drained();
     };
     const headers = slot.headerSets[slot.sent++ % slot.headerSets.length];
-    const req = request({ host: target.hostname, port: target.port, method: 'POST', path, agent: slot.agent, headers }, (res) => {
+    const req = request({ host: target.hostname, port: target.port, method, path, agent: slot.agent, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => finish(res.statusCode ?? 0, Buffer.concat(chunks).toString()));
@@ -139,7 +141,7 @@ export async function pacedLoad({ url, path, body, rate, connections, warmupMs, 
   };
 }
 
-function autocannonOnce({ url, path, body, connections, durationSec, headersFor }) {
+function autocannonOnce({ url, method, path, body, connections, durationSec, headersFor }) {
   let next = 0;
   let sample;
   return new Promise((resolve, reject) => {
@@ -153,10 +155,9 @@ function autocannonOnce({ url, path, body, connections, durationSec, headersFor 
         setupClient(client) {
           client.setRequests(
             headersFor(next++ % connections).map((headers) => ({
-              method: 'POST',
+              method,
               path,
-              body,
-              headers: { ...headers, 'content-type': 'application/json' },
+              ...(body === undefined ? { headers } : { body, headers: { ...headers, 'content-type': 'application/json' } }),
               onResponse(status, resBody) {
                 if (status < 200 || status >= 300) sample ??= `${status} ${String(resBody).slice(0, 500)}`;
               },
@@ -175,8 +176,8 @@ function autocannonOnce({ url, path, body, connections, durationSec, headersFor 
  * warm-up ends with requests cut off mid-flight; `warmupHeadersFor` lets it use other
  * sessions than the measured run, so nothing it leaves behind affects the figure.
  */
-export async function maxThroughput({ url, path, body, connections, warmupSec, durationSec, headersFor, warmupHeadersFor = headersFor, what }) {
-  const options = { url, path, body, connections, headersFor };
+export async function maxThroughput({ url, method = 'POST', path, body, connections, warmupSec, durationSec, headersFor, warmupHeadersFor = headersFor, what }) {
+  const options = { url, method, path, body, connections, headersFor };
   let warmupCompleted = 0;
   if (warmupSec > 0) {
     warmupCompleted = (await autocannonOnce({ ...options, headersFor: warmupHeadersFor, durationSec: warmupSec })).result.requests.total;

@@ -1,5 +1,6 @@
 const COLUMNS = [
   { key: 'section', title: 'section' },
+  { key: 'request', title: 'request' },
   { key: 'target', title: 'target' },
   { key: 'p50_ms', title: 'p50 ms', num: 2 },
   { key: 'p99_ms', title: 'p99 ms', num: 2 },

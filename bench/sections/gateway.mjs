@@ -1,6 +1,12 @@
 // Issue 3's target: with auth, Redis rate limiting, metrics and tracing on (default sampling),
 // against a zero-latency upstream, the gateway adds at most 1 ms at p50 and 5 ms at p99 at
 // 500 req/s, and sustains at least half the req/s of a bare Node.js reverse proxy.
+//
+// Two request kinds go through every target. `auth + rate limits` (GET /api/v1/history: session
+// lookup, IP and session rate limits, identity signing, proxy) is what the issue describes and
+// what the verdict checks. `full chat admission` (POST /api/v1/chat: the same plus kill switch,
+// one-in-flight lease, token and cost budgets, body validation and usage settlement) is
+// reported for reference, without a verdict.
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer, startService } from '../../packages/testkit/dist/index.js';
 import { startHelper } from '../lib/helper-process.mjs';
@@ -19,9 +25,29 @@ const THROUGHPUT_CONNECTIONS = 50;
  * session, and each phase its own sessions: a cut-off warm-up request can leave its session's
  * chat lease held (seen while writing this bench: up to one per connection, for CHAT_LEASE_MS),
  * which would turn the measured run's requests on that session into 429 concurrent_request.
+ * History requests take no lease; they get sessions the same way, so both kinds are alike.
  */
-const CHAT_PATH = '/api/v1/chat';
-const CHAT_BODY = JSON.stringify({ message: 'hello' });
+const KINDS = [
+  {
+    key: 'auth_rate_limits',
+    label: 'auth + rate limits',
+    method: 'GET',
+    path: '/api/v1/history',
+    body: undefined,
+    expect: '{"messages":[]}',
+    isTarget: true,
+  },
+  {
+    key: 'full_chat',
+    label: 'full chat admission',
+    method: 'POST',
+    path: '/api/v1/chat',
+    body: JSON.stringify({ message: 'hello' }),
+    expect: undefined,
+    isTarget: false,
+  },
+];
+const REFERENCE_NOTE = "for reference (not the issue's target)";
 // Any 40 characters: the gateway only signs identities with it.
 const INTERNAL_SECRET = 'bench-internal-secret-0123456789abcdefgh';
 // A token of the real shape, so requests to the upstream and the bare proxy are as large as the gateway's.
@@ -69,27 +95,29 @@ async function mintSessions(url, count) {
   return tokens;
 }
 
-/** One chat call through the gateway before any load: fails fast on a broken pipeline and notes what it saw. */
-async function probeChat(url, token) {
-  const res = await fetch(`${url}${CHAT_PATH}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: CHAT_BODY,
+/** One request of the kind through the gateway before any load: fails fast on a broken pipeline and notes what it saw. */
+async function probe(url, kind, token) {
+  const res = await fetch(`${url}${kind.path}`, {
+    method: kind.method,
+    headers: { authorization: `Bearer ${token}`, ...(kind.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: kind.body,
   });
   const text = await res.text();
-  if (!res.ok) throw new BrokenRunError(`the gateway's chat pipeline is broken: POST ${CHAT_PATH} answered ${res.status}: ${text.slice(0, 500)}`);
+  if (!res.ok || (kind.expect !== undefined && text !== kind.expect)) {
+    throw new BrokenRunError(`the gateway's pipeline is broken: ${kind.method} ${kind.path} answered ${res.status}: ${text.slice(0, 500)}`);
+  }
   return { rateLimitHeaders: res.headers.has('ratelimit') || res.headers.has('ratelimit-policy') };
 }
 
 /** `sessions(count)` returns `count` new session tokens: each phase gets its own, one per connection. */
-async function measure(ctx, label, url, sessions) {
+async function measure(ctx, kind, target, url, sessions) {
   const d = ctx.durations;
+  const label = `${kind.label}, ${target}`;
+  const request = { url, method: kind.method, path: kind.path, body: kind.body };
   const perConnection = (tokens) => (i) => [{ authorization: `Bearer ${tokens[i]}` }];
   ctx.log(`gateway: ${label}: ${RATE} req/s for ${d.latencyMs / 1000} s after ${d.latencyWarmupMs / 1000} s warm-up`);
   const latency = await pacedLoad({
-    url,
-    path: CHAT_PATH,
-    body: CHAT_BODY,
+    ...request,
     rate: RATE,
     connections: LATENCY_CONNECTIONS,
     warmupMs: d.latencyWarmupMs,
@@ -99,9 +127,7 @@ async function measure(ctx, label, url, sessions) {
   });
   ctx.log(`gateway: ${label}: maximum throughput, ${THROUGHPUT_CONNECTIONS} connections for ${d.throughputSec} s after ${d.throughputWarmupSec} s warm-up`);
   const throughput = await maxThroughput({
-    url,
-    path: CHAT_PATH,
-    body: CHAT_BODY,
+    ...request,
     connections: THROUGHPUT_CONNECTIONS,
     warmupSec: d.throughputWarmupSec,
     durationSec: d.throughputSec,
@@ -112,7 +138,8 @@ async function measure(ctx, label, url, sessions) {
   return { latency, throughput, answered: latency.completed + throughput.completed };
 }
 
-async function measureGateway(ctx, mode, upstream, redis) {
+/** One gateway process per tracing mode and request kind: its span and Redis counts are that kind's alone. */
+async function measureGateway(ctx, mode, kind, upstream, redis) {
   const otlp = mode.exports ? await ctx.start('otlp receiver', () => startHelper('otlp-receiver')) : undefined;
   const port = await freePort();
   const commandsBefore = await redisCommandCounts(redis.port);
@@ -121,7 +148,7 @@ async function measureGateway(ctx, mode, upstream, redis) {
     ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } : {}),
     ...mode.env,
   };
-  ctx.log(`gateway: starting the gateway (${mode.label})`);
+  ctx.log(`gateway: starting the gateway (${mode.label}) for ${kind.label}`);
   const gateway = await ctx.start(
     'gateway',
     () =>
@@ -143,9 +170,9 @@ async function measureGateway(ctx, mode, upstream, redis) {
       minted += count;
       return mintSessions(gateway.url, count);
     };
-    const probe = await probeChat(gateway.url, (await sessions(1))[0]);
-    const m = await measure(ctx, mode.label, gateway.url, sessions);
-    result = { ...m, probe, answered: m.answered + minted + 1 };
+    const probed = await probe(gateway.url, kind, (await sessions(1))[0]);
+    const m = await measure(ctx, kind, mode.label, gateway.url, sessions);
+    result = { ...m, probe: probed, answered: m.answered + minted + 1 };
   } finally {
     await ctx.stop(gateway);
   }
@@ -180,18 +207,15 @@ function verdict(saturated, addedP50, addedP99, ratio) {
     : { verdict: 'FAIL', misses: missed.map(([, , why]) => why), label: `FAIL ${missed.map(([, what]) => what).join(', ')}` };
 }
 
-export async function run(ctx) {
-  const upstream = await ctx.start('upstream', () => startHelper('upstream'));
-  const bareProxy = await ctx.start('bare proxy', () => startHelper('bare-proxy', [upstream.url]));
-  const redis = await ctx.start('redis-server', () => startRedisServer());
+/** The rows of one request kind: the direct upstream, the bare proxy, then the gateway in every tracing mode. */
+async function measureKind(ctx, kind, { upstream, bareProxy, redis }) {
   const fakeSessions = async (count) => Array.from({ length: count }, () => FAKE_TOKEN);
-
-  const direct = await measure(ctx, 'upstream, direct', upstream.url, fakeSessions);
-  const bare = await measure(ctx, 'bare node:http proxy', bareProxy.url, fakeSessions);
+  const direct = await measure(ctx, kind, 'upstream, direct', upstream.url, fakeSessions);
+  const bare = await measure(ctx, kind, 'bare node:http proxy', bareProxy.url, fakeSessions);
   const gateways = [];
-  for (const mode of TRACING_MODES) gateways.push({ mode, m: await measureGateway(ctx, mode, upstream, redis) });
+  for (const mode of TRACING_MODES) gateways.push({ mode, m: await measureGateway(ctx, mode, kind, upstream, redis) });
 
-  const base = { section: name, rate_rps: RATE };
+  const base = { section: name, request: kind.label, request_kind: kind.key, method_path: `${kind.method} ${kind.path}`, issue_target: kind.isTarget, rate_rps: RATE };
   const figures = (m) => ({
     p50_ms: round(m.latency.p50),
     p99_ms: round(m.latency.p99),
@@ -212,8 +236,8 @@ export async function run(ctx) {
   for (const { mode, m } of gateways) {
     const a = added(m);
     const v = verdict(m.latency.saturatedAfterMs !== undefined, m.latency.p50 - direct.latency.p50, m.latency.p99 - direct.latency.p99, m.throughput.rps / bare.throughput.rps);
-    const notes = [];
-    if (m.spansPerRequest !== undefined) notes.push(`spans/req ${m.spansPerRequest.toFixed(1)}`);
+    const notes = kind.isTarget ? [] : [REFERENCE_NOTE];
+    if (m.spansPerRequest !== undefined) notes.push(`spans/req ${m.spansPerRequest.toFixed(2)}`);
     notes.push(`redis cmds/req ${m.redisCommandsPerRequest.toFixed(1)} (${m.redisScriptsPerRequest.toFixed(1)} scripts)`);
     notes.push(`RateLimit headers ${m.probe.rateLimitHeaders ? 'yes' : 'no'}`);
     if (m.warnings > 0) notes.push(`${m.warnings} warn logs, first: "${m.firstWarning}"`);
@@ -223,14 +247,16 @@ export async function run(ctx) {
       tracing: mode.key,
       ...figures(m),
       ...a,
-      spans_per_request: m.spansPerRequest === undefined ? null : round(m.spansPerRequest, 1),
+      spans_per_request: m.spansPerRequest === undefined ? null : round(m.spansPerRequest, 2),
       redis_commands_per_request: round(m.redisCommandsPerRequest, 1),
       redis_scripts_per_request: round(m.redisScriptsPerRequest, 1),
       ratelimit_headers: m.probe.rateLimitHeaders,
       gateway_warn_logs: m.warnings,
-      verdict: v.verdict,
-      misses: v.misses,
-      verdict_label: v.label,
+      // Only the auth + rate limits lines get a verdict; the chat lines keep, for information,
+      // which of the issue's figures they would miss.
+      ...(kind.isTarget
+        ? { verdict: v.verdict, misses: v.misses, verdict_label: v.label }
+        : { verdict: null, issue_figures_missed: v.misses, verdict_label: 'reference only' }),
       note: notes.join(', '),
     });
   }
@@ -241,16 +267,27 @@ export async function run(ctx) {
       row.note = `${row.note}; ${row.late_at_rate} late`;
     }
   }
+  return rows;
+}
+
+export async function run(ctx) {
+  const upstream = await ctx.start('upstream', () => startHelper('upstream'));
+  const bareProxy = await ctx.start('bare proxy', () => startHelper('bare-proxy', [upstream.url]));
+  const redis = await ctx.start('redis-server', () => startRedisServer());
+  const rows = [];
+  for (const kind of KINDS) rows.push(...(await measureKind(ctx, kind, { upstream, bareProxy, redis })));
 
   const d = ctx.durations;
+  const [target, reference] = KINDS;
   return {
     rows,
     legend: [
-      `p50/p99: latency in ms at a fixed ${RATE} req/s (open loop, ${LATENCY_CONNECTIONS} keep-alive connections, ${d.latencyMs / 1000} s after ${d.latencyWarmupMs / 1000} s warm-up; "late": requests that waited for a free connection, timed from when they were due); +p50/+p99: minus the direct upstream's.`,
-      `max req/s: 2xx per second with ${THROUGHPUT_CONNECTIONS} connections always busy (autocannon, ${d.throughputSec} s after ${d.throughputWarmupSec} s warm-up); ratio: max req/s / the bare proxy's.`,
-      `Gateway: Redis sessions and limits, metrics, LOG_LEVEL=warn (info request logs would dominate), one session per connection (new ones for each phase); default sampling = no OTEL_TRACES_SAMPLER; spans exported over OTLP/HTTP JSON to a local receiver.`,
-      `Notes: spans/req and redis cmds/req are what the OTLP receiver and redis-server received over the gateway's whole run (all phases, session creation included) / requests the gateway answered; Redis commands inside Lua scripts count, "scripts" are the EVALSHA calls among them; warn logs: warnings and errors the gateway logged after start-up.`,
-      `Targets (issue 3, for default sampling; the off and 100% lines are checked against the same figures for reference): +p50 <= ${TARGET.addedP50Ms} ms, +p99 <= ${TARGET.addedP99Ms} ms, ratio >= ${TARGET.minRatio}.`,
+      `request: "${target.label}" = ${target.method} ${target.path} with a session bearer token (the gateway looks the session up in Redis, applies the IP and session rate limits in Redis, signs the internal identity, proxies; the upstream answers ${target.expect}); "${reference.label}" = ${reference.method} ${reference.path} {"message":"hello"} (the same plus kill switch, one-in-flight lease, token and cost budget reservations, body validation, usage settlement), ${REFERENCE_NOTE}.`,
+      `p50/p99: latency in ms at a fixed ${RATE} req/s (open loop, ${LATENCY_CONNECTIONS} keep-alive connections, ${d.latencyMs / 1000} s after ${d.latencyWarmupMs / 1000} s warm-up; "late": requests that waited for a free connection, timed from when they were due); +p50/+p99: minus the direct upstream's for the same request.`,
+      `max req/s: 2xx per second with ${THROUGHPUT_CONNECTIONS} connections always busy (autocannon, ${d.throughputSec} s after ${d.throughputWarmupSec} s warm-up); ratio: max req/s / the bare proxy's for the same request.`,
+      `Gateway: a new process for each tracing mode and request kind; Redis sessions and limits, metrics, LOG_LEVEL=warn (info request logs would dominate), one session per connection (new ones for each phase); default sampling = no OTEL_TRACES_SAMPLER, i.e. the platform's parent-based 10% head sampling; tracing 100% = OTEL_TRACES_SAMPLER=always_on; spans exported over OTLP/HTTP JSON to a local receiver.`,
+      `Notes: spans/req and redis cmds/req are what the OTLP receiver and redis-server received over that gateway process's whole run (all phases, session creation included) / requests it answered; Redis commands inside Lua scripts count, "scripts" are the EVALSHA calls among them; warn logs: warnings and errors the gateway logged after start-up.`,
+      `Targets (issue 3): +p50 <= ${TARGET.addedP50Ms} ms, +p99 <= ${TARGET.addedP99Ms} ms, ratio >= ${TARGET.minRatio}, for the "${target.label}" lines with default sampling; the off and 100% lines are checked against the same figures for reference. The "${reference.label}" lines get no verdict.`,
     ],
   };
 }

@@ -1,6 +1,6 @@
-// A zero-latency chat-service stand-in: answers POST /api/v1/chat with a fixed JSON reply
-// once the request body has been read, everything else with 404. Started with fork() by
-// the bench; reports its URL over IPC.
+// A zero-latency chat-service stand-in: answers POST /api/v1/chat with a fixed JSON chat reply
+// and GET /api/v1/history with an empty history (`{"messages":[]}`), once the request body has
+// been read, everything else with 404. Started with fork() by the bench; reports its URL over IPC.
 import { createServer } from 'node:http';
 
 const REPLY = JSON.stringify({
@@ -11,13 +11,18 @@ const REPLY = JSON.stringify({
   safety: { action: 'allow' },
 });
 const REPLY_HEADERS = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(REPLY) };
+const HISTORY = '{"messages":[]}';
+const HISTORY_HEADERS = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(HISTORY) };
 const NOT_FOUND = '{"error":"not found"}';
 
 const server = createServer((req, res) => {
-  const isChat = req.method === 'POST' && req.url === '/api/v1/chat';
+  const path = req.url?.split('?', 1)[0];
+  const isChat = req.method === 'POST' && path === '/api/v1/chat';
+  const isHistory = req.method === 'GET' && path === '/api/v1/history';
   req.on('data', () => {});
   req.on('end', () => {
     if (isChat) res.writeHead(200, REPLY_HEADERS).end(REPLY);
+    else if (isHistory) res.writeHead(200, HISTORY_HEADERS).end(HISTORY);
     else res.writeHead(404, { 'content-type': 'application/json', 'content-length': NOT_FOUND.length }).end(NOT_FOUND);
   });
 });
