@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SessionExpiredError } from '@parley/platform';
 import { AuthenticationError } from '../identity/errors.js';
 
@@ -35,12 +35,17 @@ export function hashToken(token: string): string {
 }
 
 export class SessionService {
+  /** Converted once: turning raw bytes into a key on every request shows up in profiles. */
+  private readonly signingKey: KeyObject;
+
   constructor(
     private readonly store: SessionStore,
     private readonly idleTimeoutSeconds: number,
-    private readonly signingKey: Uint8Array,
+    signingKey: Uint8Array,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.signingKey = createSecretKey(signingKey);
+  }
 
   async mint(language: Language): Promise<MintedSession & { session: Session }> {
     const nonce = randomBytes(32).toString('base64url');

@@ -101,7 +101,8 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
         if (state.proxyStarted !== undefined) {
           options.metrics.upstream.observe({ http_route: route, http_response_status_code: String(proxyRes.statusCode ?? 0) }, (performance.now() - state.proxyStarted) / 1000);
         }
-        state.tap = tapTurnReport(proxyRes);
+        // Only chat replies carry usage and safety decisions worth reading.
+        if (route === '/api/v1/chat') state.tap = tapTurnReport(proxyRes);
       },
       error: (err: Error & { code?: string }, req: IncomingMessage, res: ServerResponse | Socket) => {
         const response = res as Response;

@@ -30,15 +30,13 @@ export interface Telemetry {
 const GLOBAL_KEY = Symbol.for('parley.telemetry');
 export const DEFAULT_SAMPLING_RATIO = 0.1;
 
-/** Instrumentations Parley relies on; the rest of the bundle stays off (fs is noisy, openai is hand-made). */
-const ENABLED = new Set([
-  '@opentelemetry/instrumentation-http',
-  '@opentelemetry/instrumentation-undici',
-  '@opentelemetry/instrumentation-express',
-  '@opentelemetry/instrumentation-ioredis',
-  '@opentelemetry/instrumentation-pino',
-  '@opentelemetry/instrumentation-runtime-node',
-]);
+/**
+ * Instrumentations Parley relies on; the rest of the bundle stays off (fs is noisy, openai is
+ * hand-made, runtime metrics come from prom-client). getNodeAutoInstrumentations constructs,
+ * and so enables, every instrumentation not excluded by OTEL_NODE_ENABLED_INSTRUMENTATIONS:
+ * filtering its result afterwards would leave forty of them patching modules.
+ */
+const DEFAULT_INSTRUMENTATIONS = 'http,undici,express,ioredis,pino';
 
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const existing = (globalThis as Record<symbol, Telemetry | undefined>)[GLOBAL_KEY];
@@ -51,6 +49,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 
+  process.env['OTEL_NODE_ENABLED_INSTRUMENTATIONS'] = env['OTEL_NODE_ENABLED_INSTRUMENTATIONS'] ?? DEFAULT_INSTRUMENTATIONS;
   const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   const instrumentations = getNodeAutoInstrumentations({
     '@opentelemetry/instrumentation-http': {
@@ -58,7 +57,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)(\?|$)/.test(req.url ?? ''),
     },
     // Trace ids are added to every line by Parley's own logger mixin.
-    '@opentelemetry/instrumentation-pino': { disableLogCorrelation: true },
+    '@opentelemetry/instrumentation-pino': { disableLogCorrelation: true, disableLogSending: true },
     // A span per middleware (helmet alone has eleven) costs more than it tells; route handlers stay.
     '@opentelemetry/instrumentation-express': { ignoreLayersType: ['middleware', 'router'] } as InstrumentationConfigMap['@opentelemetry/instrumentation-express'],
   });
@@ -69,7 +68,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       [ATTR_SERVICE_VERSION]: options.serviceVersion,
       'deployment.environment.name': env['PARLEY_ENVIRONMENT'] ?? env['NODE_ENV'] ?? 'development',
     }),
-    instrumentations: instrumentations.filter((i) => ENABLED.has(i.instrumentationName)),
+    instrumentations,
     // Without an OTLP endpoint spans are still created (trace ids for logs, errors and
     // propagation) but go nowhere; with one, the SDK builds the exporter from OTEL_* vars.
     ...(exporting ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
