@@ -137,6 +137,22 @@ describe('session-authenticated proxy to chat-service', () => {
     expect(logs.lines.find((l) => l['msg'] === 'chat-service unreachable')).toMatchObject({ level: 'error', component: 'proxy' });
   });
 
+  it('answers 504 when chat-service does not answer within the upstream timeout, and frees the session', async () => {
+    const { app: impatient, logs } = buildGateway({ chatServiceUrl: upstream.url, overrides: { upstreamTimeoutMs: 1_000 } });
+    const token = (await request(impatient).post('/api/v1/sessions').send({})).body.token as string;
+    upstream.state.hang = true;
+    try {
+      const res = await request(impatient).post('/api/v1/chat').set('authorization', `Bearer ${token}`).send({ message: 'hello?' });
+      expect(res.status).toBe(504);
+      expect(res.body).toMatchObject({ code: 'upstream_timeout', retryable: true });
+      expect(logs.lines.find((l) => l['msg'] === 'chat-service timed out')).toMatchObject({ level: 'error' });
+    } finally {
+      upstream.state.hang = false;
+    }
+    // The slot the timed-out request held is free again: the next message goes through.
+    await request(impatient).post('/api/v1/chat').set('authorization', `Bearer ${token}`).send({ message: 'again' }).expect(200);
+  });
+
   it('labels proxied requests with their route template in metrics', async () => {
     const res = await request(app).get('/metrics');
     expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/chat",http_response_status_code="200"\}/);

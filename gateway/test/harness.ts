@@ -26,7 +26,7 @@ export interface SeenRequest {
 export async function startUpstream() {
   const seen: SeenRequest[] = [];
   const pending: (() => void)[] = [];
-  const state = { usage: { input_tokens: 10, output_tokens: 20 }, safety: 'allow', holdStreams: false, status: 200 };
+  const state = { usage: { input_tokens: 10, output_tokens: 20 }, safety: 'allow', holdStreams: false, status: 200, hang: false };
   const app = express();
   app.use(async (req, res) => {
     let body = '';
@@ -34,6 +34,7 @@ export async function startUpstream() {
     const token = req.headers[IDENTITY_HEADER];
     const identity = typeof token === 'string' ? await verifier.verify(token).catch(() => undefined) : undefined;
     seen.push({ method: req.method, url: req.url, headers: req.headers, body, identity });
+    if (state.hang) return; // never answers: the gateway's upstream timeout must act
     if (req.method === 'DELETE') return void res.status(204).end();
     if (req.url.endsWith('/export')) return void res.json({ session_id: 'x', messages: [] });
     if (req.url.startsWith('/api/v1/history')) return void res.json({ messages: [] });

@@ -47,6 +47,7 @@ const STRIPPED = ['authorization', 'cookie', IDENTITY_HEADER, 'forwarded', 'x-fo
 
 interface ProxyLocals {
   proxyStarted?: number;
+  upstreamTimedOut?: boolean;
   tap?: { report(): TurnReport };
 }
 
@@ -93,6 +94,10 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     on: {
       proxyReq: (proxyReq, req, res) => {
         options.metrics.overhead.observe({ http_route: locals(res).httpRoute ?? 'other' }, (performance.now() - locals(res).startedAt) / 1000);
+        // httpxy destroys the request on its proxyTimeout; the error it then reports is a plain reset.
+        proxyReq.once('timeout', () => {
+          (res.locals as ProxyLocals).upstreamTimedOut = true;
+        });
         fixRequestBody(proxyReq, req);
       },
       proxyRes: (proxyRes, _req, res) => {
@@ -111,7 +116,7 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
           res.destroy();
           return;
         }
-        const timedOut = err.message.includes('timed out');
+        const timedOut = (response.locals as ProxyLocals).upstreamTimedOut === true;
         log.error({ err }, timedOut ? 'chat-service timed out' : 'chat-service unreachable');
         const request = req as Request;
         sendError(
