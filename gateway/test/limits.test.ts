@@ -96,14 +96,14 @@ describe('a client that leaves during admission', () => {
     let first = true;
     const limits: LimitStore = {
       ...base,
-      acquire: async (...args) => {
-        if (!first) return base.acquire(...args);
+      admit: async (...args) => {
+        if (!first) return base.admit(...args);
         first = false;
         started();
         await gate;
-        const lease = await base.acquire(...args);
+        const admission = await base.admit(...args);
         acquired();
-        return lease;
+        return admission;
       },
     };
     const g = buildGateway({ chatServiceUrl: upstream.url, limits });

@@ -9,6 +9,8 @@
  * createMemoryLimitStore(), { registry }).
  */
 export type {
+  Admission,
+  AdmissionRequest,
   BudgetDecision,
   BudgetPolicy,
   KillSwitchState,
@@ -19,6 +21,7 @@ export type {
   RatePolicy,
   Reservation,
 } from './types.js';
+export { admitStepByStep } from './admission.js';
 export { createRedisLimitStore, LIMITS_REDIS_OPTIONS, type RedisLimitStoreOptions } from './redis-limit-store.js';
 export { createMemoryLimitStore, type MemoryLimitStoreOptions } from './memory-limit-store.js';
 export { createResilientLimitStore, type ResilientLimitStore, type ResilientLimitStoreOptions } from './resilient-limit-store.js';

@@ -59,6 +59,12 @@ export function createInstrumentedLimitStore(store: LimitStore, options: { regis
       for (const d of decisions) count(rate, d.policy.name, d.allowed);
       return decisions;
     },
+    async admit(request) {
+      const admission = await store.admit(request);
+      if (admission.admitted) for (const d of admission.decisions) count(budget, d.policy.name, true);
+      else if (admission.refusal === 'budget') count(budget, admission.refused.policy.name, false);
+      return admission;
+    },
     async reserve(policy, subject, amount) {
       const result = await store.reserve(policy, subject, amount);
       count(budget, policy.name, result.decision.allowed);

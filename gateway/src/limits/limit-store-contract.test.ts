@@ -90,6 +90,56 @@ describe.each(harnesses)('$name', (harness) => {
     });
   });
 
+  describe('chat admission (admit)', () => {
+    const tokens: BudgetPolicy = { name: 'tokens', limit: 1000 };
+    const cost: BudgetPolicy = { name: 'cost', limit: 500 };
+    const request = (subject: string, tokensAmount = 300, costAmount = 100) => ({
+      lease: { name: 'chat', subject, ttlMs: 60_000 },
+      budgets: [
+        { policy: tokens, subject, amount: tokensAmount },
+        { policy: cost, subject: 'global', amount: costAmount },
+      ],
+    });
+
+    it('holds the slot and reserves every budget, then settles them and frees the slot in one step', async () => {
+      const [a, b] = await harness.replicas();
+      const first = await a.admit(request('s1'));
+      expect(first).toMatchObject({ admitted: true, decisions: [{ remaining: 700 }, { remaining: 400 }] });
+      expect(await b.admit(request('s1'))).toEqual({ admitted: false, refusal: 'lease' });
+      if (!first.admitted) throw new Error('not admitted');
+      await first.finish([450, 120]);
+      await first.finish([1, 1]); // only the first finish counts
+      const next = await b.admit(request('s1', 100, 10));
+      expect(next).toMatchObject({ admitted: true, decisions: [{ remaining: 1000 - 450 - 100 }, { remaining: 500 - 120 - 10 }] });
+      if (next.admitted) await next.finish(null);
+      const after = await a.reserve(tokens, 's1', 1);
+      expect(after.decision.remaining).toBe(1000 - 450 - 1);
+    });
+
+    it('refuses all of it when one budget refuses: no slot and no reservation stay behind', async () => {
+      const [a] = await harness.replicas();
+      const refused = await a.admit(request('s2', 300, 600));
+      expect(refused).toMatchObject({ admitted: false, refusal: 'budget', refused: { allowed: false, policy: { name: 'cost' } } });
+      const admitted = await a.admit(request('s2', 1000, 500));
+      expect(admitted).toMatchObject({ admitted: true, decisions: [{ remaining: 0 }, { remaining: 0 }] });
+    });
+
+    it('refuses while the kill switch is on, with its reason, taking nothing', async () => {
+      const [a, b] = await harness.replicas();
+      await a.setKillSwitch({ enabled: true, reason: 'incident', changed_by: 'ops' });
+      expect(await b.admit(request('s3'))).toMatchObject({ admitted: false, refusal: 'kill_switch', killSwitch: { enabled: true, reason: 'incident', changed_by: 'ops' } });
+      await a.setKillSwitch({ enabled: false });
+      expect((await b.admit(request('s3'))).admitted).toBe(true);
+    });
+
+    it('admits exactly one of 50 concurrent turns of one session across two replicas', async () => {
+      const [a, b] = await harness.replicas();
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).admit(request('s4', 1, 1))));
+      expect(results.filter((r) => r.admitted)).toHaveLength(1);
+      expect(results.filter((r) => !r.admitted && r.refusal === 'lease')).toHaveLength(49);
+    });
+  });
+
   describe('rate limits (GCRA)', () => {
     it('admits a fresh subject its whole burst at once, then rejects, with exact remaining, reset and retry-after', async () => {
       const [store] = await harness.replicas();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { admitStepByStep } from './admission.js';
 import { gcraDecision, gcraParams, gcraStep, gcraTtlMs, type GcraState } from './gcra.js';
 import { BUDGET_KEY_TTL_MS, DEFAULT_RESERVATION_TTL_MS, secondsToUtcMidnight, utcDay } from './keys.js';
 import { killSwitchFromRecord, killSwitchRecord } from './kill-switch.js';
@@ -76,6 +77,8 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
         return gcraDecision(policy, step.allowed, Math.max(0, d), stored ? Math.min(stored.frac, policy.limit - 1) : 0);
       });
     },
+
+    admit: (request) => admitStepByStep(store, request),
 
     async acquire(name, subject, ttlMs) {
       checkName('lease', name);

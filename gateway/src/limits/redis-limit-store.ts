@@ -73,6 +73,65 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
       return hits.map(({ policy }, i) => gcraDecision(policy, out[1 + i * 3] === 1, Number(out[2 + i * 3]), Number(out[3 + i * 3])));
     },
 
+    async admit(request) {
+      const { lease, budgets } = request;
+      checkName('lease', lease.name);
+      checkSubject(lease.subject);
+      checkTtl(lease.ttlMs);
+      const at = now();
+      const day = utcDay(at);
+      const leaseKey = keys.lease(lease.name, lease.subject);
+      const mine = token();
+      const keyList = [keys.killSwitch(), leaseKey];
+      const args: (string | number)[] = [mine, lease.ttlMs, reservationTtlMs, BUDGET_KEY_TTL_MS];
+      const ids: string[] = [];
+      const budgetKeys: string[] = [];
+      for (const b of budgets) {
+        checkBudgetPolicy(b.policy);
+        checkSubject(b.subject);
+        checkAmount('amount', b.amount);
+        const [hashKey, zsetKey] = keys.budget(b.policy.name, b.subject, day);
+        const id = token();
+        ids.push(id);
+        budgetKeys.push(hashKey, zsetKey);
+        args.push(b.policy.limit, b.amount, id);
+      }
+      keyList.push(...budgetKeys);
+      const out = await redis.parleyLimitAdmit(keyList.length, ...keyList, ...args);
+      const resetSeconds = secondsToUtcMidnight(at);
+      const decision = (i: number, used: number, reserved: number) => {
+        const policy = (budgets[i] as (typeof budgets)[number]).policy;
+        return { policy, allowed: true, remaining: Math.max(0, policy.limit - used - reserved), resetSeconds };
+      };
+      if (out[0] !== 1) {
+        if (out[1] === 'kill') {
+          const record: Record<string, string> = {};
+          for (let i = 2; i + 1 < out.length; i += 2) record[String(out[i])] = String(out[i + 1]);
+          return { admitted: false, refusal: 'kill_switch', killSwitch: killSwitchFromRecord(record) };
+        }
+        if (out[1] === 'lease') return { admitted: false, refusal: 'lease' };
+        const refused = decision(Number(out[2]) - 1, Number(out[3]), Number(out[4]));
+        return { admitted: false, refusal: 'budget', refused: { ...refused, allowed: false } };
+      }
+      const decisions = budgets.map((_, i) => decision(i, Number(out[1 + 2 * i]), Number(out[2 + 2 * i])));
+      let finished = false;
+      return {
+        admitted: true,
+        decisions,
+        async finish(actuals) {
+          if (finished) return;
+          finished = true;
+          const finishArgs: (string | number)[] = [mine, BUDGET_KEY_TTL_MS];
+          budgets.forEach((b, i) => {
+            const actual = actuals === null ? 0 : (actuals[i] ?? b.amount);
+            checkAmount('actual', actual);
+            finishArgs.push(ids[i] as string, actual);
+          });
+          await redis.parleyLimitFinish(1 + budgetKeys.length, leaseKey, ...budgetKeys, ...finishArgs);
+        },
+      };
+    },
+
     async acquire(name, subject, ttlMs) {
       checkName('lease', name);
       checkSubject(subject);

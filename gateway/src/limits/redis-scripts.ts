@@ -118,10 +118,91 @@ if a then return 1 end
 return 0
 `;
 
+/**
+ * A chat turn's admission in one step (see admission.ts for the same logic, step by step).
+ * KEYS[1] kill switch hash, KEYS[2] lease, then (hash, zset) per budget.
+ * ARGV token, leaseTtlMs, reservationTtlMs, keyTtlMs, then (limit, amount, id) per budget.
+ * Returns {1, used1, reserved1, ...} | {0, 'kill', k1, v1, ...} | {0, 'lease'} | {0, 'budget', i, used, reserved}.
+ */
+const ADMIT = `
+local function int(n) return string.format('%d', n) end
+local enabled = redis.call('HGET', KEYS[1], 'enabled')
+if enabled and (enabled == '1' or string.lower(enabled) == 'true') then
+  local out = {0, 'kill'}
+  for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do table.insert(out, v) end
+  return out
+end
+if not redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then
+  return {0, 'lease'}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = (#KEYS - 2) / 2
+local out = {1}
+for i = 1, n do
+  local h, z = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
+  local limit, amount, id = tonumber(ARGV[2 + 3 * i]), tonumber(ARGV[3 + 3 * i]), ARGV[4 + 3 * i]
+  local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now)
+  for _, old in ipairs(expired) do
+    local a = redis.call('HGET', h, 'r:' .. old)
+    if a then
+      redis.call('HDEL', h, 'r:' .. old)
+      redis.call('HINCRBY', h, 'reserved', int(-tonumber(a)))
+    end
+  end
+  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end
+  local v = redis.call('HMGET', h, 'used', 'reserved')
+  local used, reserved = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+  if used + reserved + amount > limit then
+    -- All or nothing: undo this call's earlier reservations and the slot.
+    for j = 1, i - 1 do
+      local hj, zj, idj = KEYS[1 + 2 * j], KEYS[2 + 2 * j], ARGV[4 + 3 * j]
+      redis.call('HDEL', hj, 'r:' .. idj)
+      redis.call('HINCRBY', hj, 'reserved', int(-tonumber(ARGV[3 + 3 * j])))
+      redis.call('ZREM', zj, idj)
+    end
+    redis.call('DEL', KEYS[2])
+    return {0, 'budget', i, used, reserved}
+  end
+  redis.call('HSET', h, 'r:' .. id, int(amount))
+  redis.call('HINCRBY', h, 'reserved', int(amount))
+  redis.call('ZADD', z, int(now + tonumber(ARGV[3])), id)
+  redis.call('PEXPIRE', h, ARGV[4])
+  redis.call('PEXPIRE', z, ARGV[4])
+  table.insert(out, used)
+  table.insert(out, reserved + amount)
+end
+return out
+`;
+
+/**
+ * Ends an admitted turn: settles (actual > 0) or releases (actual = 0) each reservation as
+ * BUDGET_SETTLE does, and frees the slot if it is still ours. KEYS[1] lease, then (hash, zset)
+ * per budget; ARGV token, keyTtlMs, then (id, actual) per budget.
+ */
+const FINISH = `
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  local h, z, id, actual = KEYS[2 * i], KEYS[1 + 2 * i], ARGV[1 + 2 * i], ARGV[2 + 2 * i]
+  local a = redis.call('HGET', h, 'r:' .. id)
+  if a then
+    redis.call('HDEL', h, 'r:' .. id)
+    redis.call('HINCRBY', h, 'reserved', string.format('%d', -tonumber(a)))
+    redis.call('ZREM', z, id)
+  end
+  if actual ~= '0' then redis.call('HINCRBY', h, 'used', actual) end
+  if redis.call('EXISTS', h) == 1 then redis.call('PEXPIRE', h, ARGV[2]) end
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
 /** The scripts as methods on a client that `defineLimitScripts` prepared. */
 export interface LimitScripts {
   parleyLimitGcraHitAll(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
   parleyLimitLeaseRelease(key: string, token: string): Promise<number>;
+  parleyLimitAdmit(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<(number | string)[]>;
+  parleyLimitFinish(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
   parleyLimitBudgetReserve(
     hashKey: string,
     zsetKey: string,
@@ -138,6 +219,8 @@ export interface LimitScripts {
 export function defineLimitScripts(redis: Redis): Redis & LimitScripts {
   // Variable key count: the first argument of each call is the number of keys.
   redis.defineCommand('parleyLimitGcraHitAll', { lua: GCRA_HIT_ALL });
+  redis.defineCommand('parleyLimitAdmit', { lua: ADMIT });
+  redis.defineCommand('parleyLimitFinish', { lua: FINISH });
   redis.defineCommand('parleyLimitLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE });
   redis.defineCommand('parleyLimitBudgetReserve', { numberOfKeys: 2, lua: BUDGET_RESERVE });
   redis.defineCommand('parleyLimitBudgetSettle', { numberOfKeys: 2, lua: BUDGET_SETTLE });

@@ -28,6 +28,8 @@ const OPERATIONS = [
   'reserve',
   'settle',
   'release',
+  'admit',
+  'finish',
   'kill_switch_read',
   'kill_switch_write',
   'ping',
@@ -165,6 +167,16 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
         'hit',
         () => primary.hitAll(hits),
         () => fallback.hitAll(hits),
+      ),
+    admit: (request) =>
+      guarded(
+        'admit',
+        async () => {
+          const admission = await primary.admit(request);
+          if (!admission.admitted) return admission;
+          return { ...admission, finish: (actuals: number[] | null) => quietly('finish', () => admission.finish(actuals)) };
+        },
+        () => fallback.admit(request),
       ),
     acquire: (name, subject, ttlMs) =>
       guarded(

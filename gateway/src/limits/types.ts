@@ -58,6 +58,27 @@ export interface RateHit {
   subject: string;
 }
 
+/** One chat turn's admission: the in-flight slot and every budget it reserves against. */
+export interface AdmissionRequest {
+  lease: { name: string; subject: string; ttlMs: number };
+  budgets: { policy: BudgetPolicy; subject: string; amount: number }[];
+}
+
+export type Admission =
+  | { admitted: false; refusal: 'kill_switch'; killSwitch: KillSwitchState }
+  | { admitted: false; refusal: 'lease' }
+  | { admitted: false; refusal: 'budget'; refused: BudgetDecision }
+  | {
+      admitted: true;
+      /** One per requested budget, in order. */
+      decisions: BudgetDecision[];
+      /**
+       * Ends the turn in one step: settles budget i with actuals[i] (null: releases them unused)
+       * and frees the slot. Only the first call takes effect.
+       */
+      finish(actuals: number[] | null): Promise<void>;
+    };
+
 export interface LimitStore {
   /** Counts one request against the policy for this subject if it is allowed. */
   hit(policy: RatePolicy, subject: string): Promise<RateDecision>;
@@ -70,6 +91,11 @@ export interface LimitStore {
   acquire(name: string, subject: string, ttlMs: number): Promise<Lease | undefined>;
   /** Reserves `amount` against today's budget if `used + reserved + amount <= limit`. */
   reserve(policy: BudgetPolicy, subject: string, amount: number): Promise<{ decision: BudgetDecision; reservation?: Reservation }>;
+  /**
+   * Kill switch, slot and budgets in one atomic step: all or nothing (a refused budget
+   * leaves no slot or reservation behind). Redis does it in one round trip.
+   */
+  admit(request: AdmissionRequest): Promise<Admission>;
   /** The current state, read on every call (a change takes effect on all replicas at once). */
   killSwitch(): Promise<KillSwitchState>;
   setKillSwitch(state: KillSwitchState): Promise<void>;

@@ -21,7 +21,7 @@ import {
 import { authOf, noteTokenDecision, principalOf, type Access } from '../auth/access.js';
 import type { AuditRecorder } from '../auth/audit-recorder.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
-import type { BudgetPolicy, LimitStore, Reservation } from '../limits/index.js';
+import type { BudgetPolicy, LimitStore } from '../limits/index.js';
 import { tapTurnReport, type TurnReport } from '../proxy/usage-tap.js';
 
 export interface ChatProxyOptions {
@@ -131,84 +131,78 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     },
   });
 
-  /** Kill switch, one turn at a time, token budget and the global cost budget; settled when the reply ends. */
+  /**
+   * Kill switch, one turn at a time, the token budget and the global cost budget, in one
+   * atomic step (one Redis round trip); ended with the real usage, in one step, when the reply ends.
+   */
   const admitChat: RequestHandler = async (req, res, next) => {
     const principal = principalOf(res);
-    const held: { lease?: { release(): Promise<void> }; tokens?: Reservation; cost?: Reservation } = {};
-    let admitted = false;
-    // Registered before anything is acquired: a client that leaves while we wait on Redis
-    // must not leave its session's slot or reservations held until they expire.
-    res.once('close', () => {
-      const report = admitted ? ((res.locals as ProxyLocals).tap?.report() ?? {}) : {};
-      void settle(req, res, report, held, admitted);
-    });
-    // After each wait: a client that is already gone gets nothing held for it.
-    const abandoned = async (): Promise<boolean> => {
-      if (!res.closed) return false;
-      await Promise.allSettled([held.tokens?.release(), held.cost?.release(), held.lease?.release()]);
-      return true;
-    };
-    const kill = await limits.killSwitch();
-    if (kill.enabled) {
-      throw new KillSwitchError(`Chat is switched off by an operator${kill.reason ? `: ${kill.reason}` : ''}.`, { retryAfterSeconds: 60 });
-    }
-    const lease = await limits.acquire('chat', `${principal.kind}:${principal.id}`, options.chatLeaseMs);
-    if (!lease) {
-      audit.recordLater(req, res, { type: 'ratelimit.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'concurrency:chat' });
-      throw new TooManyConcurrentError('Wait for the current reply before sending the next message.', { retryAfterSeconds: 1 });
-    }
-    held.lease = lease;
-    if (await abandoned()) return;
     const body = req.body as { message: string };
     const inputEstimate = Math.ceil(body.message.length / 4) + 64;
     const tokensPolicy = principal.kind === 'session' ? options.budgets.session : options.budgets.apiKey;
-    const tokens = await limits.reserve(tokensPolicy, `${principal.kind}:${principal.id}`, inputEstimate + options.tokenReserveOutput);
-    if (tokens.reservation) held.tokens = tokens.reservation;
-    if (await abandoned()) return;
-    noteTokenDecision(res, tokens.decision);
-    if (!tokens.decision.allowed || !tokens.reservation) {
-      audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: `tokens:${tokensPolicy.name}` });
-      throw new TokenBudgetError(`The daily token budget (${tokensPolicy.limit}) is used up; it resets at midnight UTC.`, {
-        retryAfterSeconds: tokens.decision.resetSeconds,
+    const subject = `${principal.kind}:${principal.id}`;
+    const admission = await limits.admit({
+      lease: { name: 'chat', subject, ttlMs: options.chatLeaseMs },
+      budgets: [
+        { policy: tokensPolicy, subject, amount: inputEstimate + options.tokenReserveOutput },
+        {
+          policy: options.budgets.cost,
+          subject: 'global',
+          amount: microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(options.tokenReserveOutput, options.pricing.outputUsdPerMTok),
+        },
+      ],
+    });
+    if (!admission.admitted) {
+      if (admission.refusal === 'kill_switch') {
+        const reason = admission.killSwitch.reason;
+        throw new KillSwitchError(`Chat is switched off by an operator${reason ? `: ${reason}` : ''}.`, { retryAfterSeconds: 60 });
+      }
+      if (admission.refusal === 'lease') {
+        audit.recordLater(req, res, { type: 'ratelimit.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'concurrency:chat' });
+        throw new TooManyConcurrentError('Wait for the current reply before sending the next message.', { retryAfterSeconds: 1 });
+      }
+      const { refused } = admission;
+      if (refused.policy.name === tokensPolicy.name) noteTokenDecision(res, refused);
+      const isCost = refused.policy.name === options.budgets.cost.name;
+      audit.recordLater(req, res, {
+        type: 'budget.rejected',
+        principal: principal.id,
+        principal_kind: principal.kind,
+        outcome: 'rejected',
+        reason: isCost ? 'cost:global' : `tokens:${tokensPolicy.name}`,
       });
+      throw isCost
+        ? new CostBudgetError('The daily spending limit is reached; chat resumes at midnight UTC.', { retryAfterSeconds: refused.resetSeconds })
+        : new TokenBudgetError(`The daily token budget (${tokensPolicy.limit}) is used up; it resets at midnight UTC.`, { retryAfterSeconds: refused.resetSeconds });
     }
-    const costEstimate = microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(options.tokenReserveOutput, options.pricing.outputUsdPerMTok);
-    const cost = await limits.reserve(options.budgets.cost, 'global', costEstimate);
-    if (cost.reservation) held.cost = cost.reservation;
-    if (await abandoned()) return;
-    if (!cost.decision.allowed || !cost.reservation) {
-      audit.recordLater(req, res, { type: 'budget.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'cost:global' });
-      throw new CostBudgetError('The daily spending limit is reached; chat resumes at midnight UTC.', { retryAfterSeconds: cost.decision.resetSeconds });
+    const [tokens] = admission.decisions;
+    if (tokens) noteTokenDecision(res, tokens);
+    if (res.closed) {
+      // The client left while we were admitting it: nothing stays held for it.
+      await admission.finish(null);
+      return;
     }
-    admitted = true;
+    res.once('close', () => {
+      const report = (res.locals as ProxyLocals).tap?.report() ?? {};
+      void settle(req, res, report, admission.finish);
+    });
     next();
   };
 
   /** Settles what was admitted with the real usage (or releases it), frees the slot, records safety decisions. */
-  const settle = async (
-    req: Request,
-    res: Response,
-    report: TurnReport,
-    held: { lease?: { release(): Promise<void> }; tokens?: Reservation; cost?: Reservation },
-    admitted: boolean,
-  ): Promise<void> => {
+  const settle = async (req: Request, res: Response, report: TurnReport, finish: (actuals: number[] | null) => Promise<void>): Promise<void> => {
     try {
-      if (admitted && report.usage) {
-        await held.tokens?.settle(report.usage.input_tokens + report.usage.output_tokens);
-        await held.cost?.settle(
-          microUsd(report.usage.input_tokens, options.pricing.inputUsdPerMTok) + microUsd(report.usage.output_tokens, options.pricing.outputUsdPerMTok),
-        );
-      } else if (admitted && res.statusCode >= 200 && res.statusCode < 300) {
-        // A reply that ended without usage (client gone, stream error) may still have cost tokens: keep the reservation.
-        await held.tokens?.settle(held.tokens.amount);
-        await held.cost?.settle(held.cost.amount);
+      if (report.usage) {
+        const { input_tokens: input, output_tokens: output } = report.usage;
+        await finish([input + output, microUsd(input, options.pricing.inputUsdPerMTok) + microUsd(output, options.pricing.outputUsdPerMTok)]);
+      } else if (res.statusCode >= 200 && res.statusCode < 300) {
+        // A reply that ended without usage (client gone, stream error) may still have cost tokens: keep the reservations.
+        await finish([]);
       } else {
-        await Promise.all([held.tokens?.release(), held.cost?.release()]);
+        await finish(null);
       }
     } catch (err) {
-      log.error({ err }, 'settling the budgets failed');
-    } finally {
-      await held.lease?.release().catch((err: unknown) => log.error({ err }, 'releasing the chat lease failed'));
+      log.error({ err }, 'ending the chat turn in the limit store failed');
     }
     if (report.safety === 'block' || report.safety === 'redact') {
       const principal = principalOf(res);
