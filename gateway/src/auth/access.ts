@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ForbiddenError, RateLimitedError, locals } from '@parley/platform';
+import { ForbiddenError, RateLimitedError, addLogBindings } from '@parley/platform';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { authFailureReason, type Principal, type Role } from '../identity/index.js';
 import { rateLimitHeaders, type BudgetDecision, type LimitStore, type RateDecision, type RateHit, type RatePolicy } from '../limits/index.js';
@@ -109,7 +109,7 @@ export function createAccess(deps: AccessDeps) {
         throw err;
       }
       access(res).auth = auth;
-      locals(res).log = locals(res).log.child({ principal_kind: auth.principal.kind, principal: auth.principal.id });
+      addLogBindings(res, { principal_kind: auth.principal.kind, principal: auth.principal.id });
       deps.audit.authSuccess(req, res, auth.principal);
       next();
     },

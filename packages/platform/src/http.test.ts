@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { captureLogs } from '@parley/testkit';
 import { RateLimitedError, ServiceUnavailableError } from './errors.js';
 import { Health } from './health.js';
-import { createHttpApp, jsonBody, parseWith } from './http.js';
+import { addLogBindings, createHttpApp, jsonBody, locals, parseWith } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 
@@ -21,6 +21,13 @@ function build(health = new Health()) {
     });
     a.post('/v1/echo', ...jsonBody(), (req, res) => {
       res.json(parseWith(bodySchema, req.body));
+    });
+    a.get('/api/whoami', (_req, res) => {
+      addLogBindings(res, { principal: 'p-1' });
+      locals(res).log.info('handled');
+      addLogBindings(res, { step: 2 });
+      locals(res).log.info('handled again');
+      res.json({});
     });
     a.get('/api/limited', () => {
       throw new RateLimitedError('Slow down.', { retryAfterSeconds: 7 });
@@ -123,6 +130,13 @@ describe('request ids and URL limits', () => {
     const replaced = await request(app).post('/api/echo').set('x-request-id', 'bad id<script>').send({ message: 'hi' });
     expect(replaced.headers['x-request-id']).toMatch(/^[\da-f-]{36}$/);
     expect(logs.lines.filter((l) => l['msg'] === 'request completed').map((l) => l['request_id'])).toEqual(['abc-123.x', replaced.headers['x-request-id']]);
+  });
+
+  it('gives route logs the request id and bindings added along the way', async () => {
+    const { app, logs } = build();
+    await request(app).get('/api/whoami').set('x-request-id', 'req-7').expect(200);
+    expect(logs.lines.find((l) => l['msg'] === 'handled')).toMatchObject({ request_id: 'req-7', principal: 'p-1', component: 'http' });
+    expect(logs.lines.find((l) => l['msg'] === 'handled again')).toMatchObject({ request_id: 'req-7', principal: 'p-1', step: 2 });
   });
 
   it('answers a URL over 8 KiB with 414', async () => {

@@ -53,6 +53,20 @@ function requestTraceId(req: Request): string {
   return randomBytes(16).toString('hex');
 }
 
+interface LazyLog {
+  bindings: Record<string, unknown>;
+  child?: Logger;
+}
+const LAZY_LOG = Symbol('parley.lazyLog');
+const lazyLog = (res: Response): LazyLog | undefined => (res.locals as Record<symbol, LazyLog | undefined>)[LAZY_LOG];
+
+/** Adds fields to the request's logger (principal, ...) without creating it early. */
+export function addLogBindings(res: Response, fields: Record<string, unknown>): void {
+  const lazy = lazyLog(res);
+  if (lazy && !lazy.child) Object.assign(lazy.bindings, fields);
+  else locals(res).log = locals(res).log.child(fields);
+}
+
 export function locals(res: Response): ParleyLocals {
   return res.locals as ParleyLocals;
 }
@@ -80,7 +94,17 @@ function observe(options: HttpAppOptions): RequestHandler {
     res.setHeader('X-Request-Id', requestId);
     res.locals['traceId'] = traceId;
     res.locals['requestId'] = requestId;
-    res.locals['log'] = logger.child({ component: 'http', request_id: requestId });
+    // Created on first use: most requests never log through it, and a pino child is not free.
+    const lazy: LazyLog = { bindings: { component: 'http', request_id: requestId } };
+    (res.locals as Record<symbol, LazyLog>)[LAZY_LOG] = lazy;
+    Object.defineProperty(res.locals, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (lazy.child ??= logger.child(lazy.bindings)),
+      set: (value: Logger) => {
+        lazy.child = value;
+      },
+    });
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(req, res);
