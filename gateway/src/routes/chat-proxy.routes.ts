@@ -74,7 +74,7 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
       const principal = principalOf(res);
       const session = authOf(res)?.session?.session;
       const identity = await options.signer.sign(
-        { sub: principal.id, kind: principal.kind === 'session' ? 'session' : 'api_key', role: principal.role === 'user' ? 'user' : principal.role, ...(session ? { lang: session.language } : {}) },
+        { sub: principal.id, kind: principal.kind === 'session' ? 'session' : 'api_key', role: principal.role, ...(session ? { lang: session.language } : {}) },
         'chat-service',
       );
       for (const name of STRIPPED) delete req.headers[name];
