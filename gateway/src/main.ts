@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import {
@@ -36,7 +38,7 @@ await runService({
   schema: configSchema,
   env: process.env,
   flushTelemetry: shutdownTelemetry,
-  build(config, { logger, metrics, health, onShutdown }) {
+  async build(config, { logger, metrics, health, onShutdown }) {
     const pepper = config.API_KEY_PEPPER ?? deriveSecret(config.INTERNAL_SECRET, 'api-key-pepper').toString('base64url');
     let sessionStore: SessionStore;
     let apiKeys: ApiKeyStore;
@@ -47,6 +49,8 @@ await runService({
       // Limits get their own connection: fail fast (no offline queue) so the Redis-failure policy applies at once.
       const limitsRedis = new Redis(config.REDIS_URL, { ...LIMITS_REDIS_OPTIONS, commandTimeout: config.LIMITS_REDIS_TIMEOUT_MS, connectionName: 'gateway-limits' });
       limitsRedis.on('error', () => {}); // state changes are logged by the resilient store
+      // Without an offline queue, checks before the connection is up would count as Redis failing.
+      await Promise.race([once(limitsRedis, 'ready'), delay(3_000, undefined, { ref: false })]);
       const sessions = createRedisSessionStore(redis);
       sessionStore = sessions;
       apiKeys = createRedisApiKeyStore(redis, { pepper });
