@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ForbiddenError, RateLimitedError, addLogBindings } from '@parley/platform';
+import { ForbiddenError, RateLimitedError, addLogBindings, type Identity } from '@parley/platform';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import { authFailureReason, type Principal, type Role } from '../identity/index.js';
 import { rateLimitHeaders, type BudgetDecision, type LimitStore, type RateDecision, type RateHit, type RatePolicy } from '../limits/index.js';
@@ -39,8 +39,20 @@ export function authOf(res: Response): Authenticated | undefined {
   return access(res).auth;
 }
 
+/** The identity chat-service receives for this request's principal (signed by the caller). */
+export function internalIdentityOf(res: Response): Identity {
+  const principal = principalOf(res);
+  const session = authOf(res)?.session?.session;
+  return {
+    sub: principal.id,
+    kind: principal.kind === 'session' ? 'session' : 'api_key',
+    role: principal.role,
+    ...(session ? { lang: session.language } : {}),
+  };
+}
+
 /** Sets every rate-limit header from the decisions taken so far (IP, principal, tokens). */
-export function applyLimitHeaders(res: Response): void {
+function applyLimitHeaders(res: Response): void {
   const state = access(res);
   const headers = rateLimitHeaders(state.rateDecisions ?? [], state.tokenDecision);
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -147,10 +159,6 @@ export function createAccess(deps: AccessDeps) {
         next(new ForbiddenError(`This needs the ${roles.join(' or ')} role.`));
       },
 
-    requireSession: (): RequestHandler => (_req, res, next) => {
-      if (authOf(res)?.session) return next();
-      next(new ForbiddenError('Only a UI session can do this; API keys manage data through the admin API.'));
-    },
   };
 }
 

@@ -33,7 +33,7 @@ interface Jwks {
 
 async function serveJwks(keys: JWK[]): Promise<Jwks> {
   const state = { keys, fetches: 0, failWith: undefined as number | undefined };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     state.fetches++;
     if (state.failWith !== undefined) {
       res.writeHead(state.failWith).end();

@@ -1,3 +1,4 @@
+import { firstCallOnly } from './once.js';
 import type { Admission, AdmissionRequest, BudgetDecision, LimitStore, Reservation } from './types.js';
 
 /**
@@ -21,17 +22,14 @@ export async function admitStepByStep(store: Omit<LimitStore, 'admit'>, request:
     reservations.push(reservation);
     decisions.push(decision);
   }
-  let finished = false;
   return {
     admitted: true,
     decisions,
-    async finish(actuals) {
-      if (finished) return;
-      finished = true;
+    finish: firstCallOnly(async (actuals: number[] | null) => {
       await Promise.all([
         ...reservations.map((r, i) => (actuals === null ? r.release() : r.settle(actuals[i] ?? r.amount))),
         lease.release(),
       ]);
-    },
+    }),
   };
 }

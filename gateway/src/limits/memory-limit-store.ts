@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { admitStepByStep } from './admission.js';
+import { firstCallOnly } from './once.js';
 import { gcraDecision, gcraParams, gcraStep, gcraTtlMs, type GcraState } from './gcra.js';
 import { BUDGET_KEY_TTL_MS, DEFAULT_RESERVATION_TTL_MS, secondsToUtcMidnight, utcDay } from './keys.js';
 import { killSwitchFromRecord, killSwitchRecord } from './kill-switch.js';
@@ -90,13 +91,10 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
       if (held && held.expiresAt > now()) return undefined;
       const token = randomBytes(16).toString('base64url');
       leases.set(k, { token, expiresAt: now() + ttlMs });
-      let released = false;
       return {
-        async release() {
-          if (released) return;
-          released = true;
+        release: firstCallOnly(() => {
           if (leases.get(k)?.token === token) leases.delete(k);
-        },
+        }),
       };
     },
 
@@ -129,10 +127,7 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
       const decision = { policy, allowed: true, remaining: Math.max(0, policy.limit - budget.used - budget.reserved), resetSeconds };
 
       const held = budget;
-      let done = false;
-      const finish = (actual: number): void => {
-        if (done) return;
-        done = true;
+      const finish = firstCallOnly((actual: number): void => {
         const r = held.reservations.get(id);
         if (r) {
           held.reservations.delete(id);
@@ -142,16 +137,14 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
         held.used += actual;
         held.expiresAt = now() + BUDGET_KEY_TTL_MS;
         if (!budgets.has(k) && actual > 0) budgets.set(k, held);
-      };
+      });
       const reservation: Reservation = {
         amount,
         async settle(actual) {
           checkAmount('actual', actual);
-          finish(actual);
+          await finish(actual);
         },
-        async release() {
-          finish(0);
-        },
+        release: () => finish(0),
       };
       return { decision, reservation };
     },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import { gcraDecision, gcraParams } from './gcra.js';
 import { BUDGET_KEY_TTL_MS, DEFAULT_KEY_PREFIX, DEFAULT_RESERVATION_TTL_MS, limitKeys, secondsToUtcMidnight, utcDay } from './keys.js';
+import { firstCallOnly } from './once.js';
 import { defineLimitScripts } from './redis-scripts.js';
 import { killSwitchFromRecord, killSwitchRecord } from './kill-switch.js';
 import type { LimitStore, RateDecision, Reservation } from './types.js';
@@ -114,13 +115,10 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
         return { admitted: false, refusal: 'budget', refused: { ...refused, allowed: false } };
       }
       const decisions = budgets.map((_, i) => decision(i, Number(out[1 + 2 * i]), Number(out[2 + 2 * i])));
-      let finished = false;
       return {
         admitted: true,
         decisions,
-        async finish(actuals) {
-          if (finished) return;
-          finished = true;
+        finish: firstCallOnly(async (actuals: number[] | null) => {
           const finishArgs: (string | number)[] = [mine, BUDGET_KEY_TTL_MS];
           budgets.forEach((b, i) => {
             const actual = actuals === null ? 0 : (actuals[i] ?? b.amount);
@@ -128,7 +126,7 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
             finishArgs.push(ids[i] as string, actual);
           });
           await redis.parleyLimitFinish(1 + budgetKeys.length, leaseKey, ...budgetKeys, ...finishArgs);
-        },
+        }),
       };
     },
 
@@ -140,13 +138,10 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
       const mine = token();
       const ok = await redis.set(key, mine, 'PX', ttlMs, 'NX');
       if (ok !== 'OK') return undefined;
-      let released = false;
       return {
-        async release() {
-          if (released) return;
-          released = true;
+        release: firstCallOnly(async () => {
           await redis.parleyLimitLeaseRelease(key, mine);
-        },
+        }),
       };
     },
 
@@ -173,12 +168,9 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
         resetSeconds: secondsToUtcMidnight(at),
       };
       if (!decision.allowed) return { decision };
-      let done = false;
-      const finish = async (actual: number): Promise<void> => {
-        if (done) return;
-        done = true;
+      const finish = firstCallOnly(async (actual: number) => {
         await redis.parleyLimitBudgetSettle(hashKey, zsetKey, id, actual, BUDGET_KEY_TTL_MS);
-      };
+      });
       const reservation: Reservation = {
         amount,
         settle: async (actual) => {

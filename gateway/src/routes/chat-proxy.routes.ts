@@ -18,7 +18,7 @@ import {
   type IdentitySigner,
   type Logger,
 } from '@parley/platform';
-import { authOf, noteTokenDecision, principalOf, type Access } from '../auth/access.js';
+import { internalIdentityOf, noteTokenDecision, principalOf, type Access } from '../auth/access.js';
 import type { AuditRecorder } from '../auth/audit-recorder.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { BudgetPolicy, LimitStore } from '../limits/index.js';
@@ -71,12 +71,7 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     (route: string): RequestHandler =>
     async (req, res, next) => {
       locals(res).httpRoute = route;
-      const principal = principalOf(res);
-      const session = authOf(res)?.session?.session;
-      const identity = await options.signer.sign(
-        { sub: principal.id, kind: principal.kind === 'session' ? 'session' : 'api_key', role: principal.role, ...(session ? { lang: session.language } : {}) },
-        'chat-service',
-      );
+      const identity = await options.signer.sign(internalIdentityOf(res), 'chat-service');
       for (const name of STRIPPED) delete req.headers[name];
       req.headers[IDENTITY_HEADER] = identity;
       req.headers['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? '';

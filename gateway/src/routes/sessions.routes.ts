@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { IDENTITY_HEADER, ServiceUnavailableError, jsonBody, parseWith, type IdentitySigner } from '@parley/platform';
-import { authOf, principalOf, type Access } from '../auth/access.js';
+import { authOf, internalIdentityOf, principalOf, type Access } from '../auth/access.js';
 import type { AuditRecorder } from '../auth/audit-recorder.js';
 import type { SessionService } from '../domain/sessions.js';
 
@@ -25,8 +25,7 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
 
   /** Calls chat-service for this principal (export and erase live there). */
   const callChat = async (res: Response, method: 'GET' | 'DELETE', path: string): Promise<globalThis.Response> => {
-    const principal = principalOf(res);
-    const identity = await options.signer.sign({ sub: principal.id, kind: principal.kind === 'session' ? 'session' : 'api_key', role: 'user' }, 'chat-service');
+    const identity = await options.signer.sign(internalIdentityOf(res), 'chat-service');
     let upstream: globalThis.Response;
     try {
       upstream = await doFetch(new URL(path, options.chatServiceUrl), { method, headers: { [IDENTITY_HEADER]: identity }, signal: AbortSignal.timeout(10_000) });

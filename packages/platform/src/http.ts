@@ -83,8 +83,8 @@ function routeLabel(req: Request, res: Response): string {
 function observe(options: HttpAppOptions): RequestHandler {
   const { logger, metrics } = options;
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.locals['startedAt'] = performance.now();
+    const startedAt = performance.now();
+    res.locals['startedAt'] = startedAt;
     const ctx = context.active();
     const traceId = requestTraceId(req);
     const presented = req.headers['x-request-id'];
@@ -106,7 +106,7 @@ function observe(options: HttpAppOptions): RequestHandler {
       },
     });
     res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = (performance.now() - startedAt) / 1000;
       const route = routeLabel(req, res);
       const labels = {
         http_request_method: metrics.methodLabel(req.method),
