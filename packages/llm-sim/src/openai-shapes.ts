@@ -113,7 +113,8 @@ export interface ChunkDelta {
   refusal?: null;
 }
 
-export function chunk(meta: CompletionMeta, delta: ChunkDelta, finishReason: FinishReason | null, withUsage: boolean) {
+/** The fields every chunk of one stream shares. */
+function chunkHeader(meta: CompletionMeta) {
   return {
     id: meta.id,
     object: 'chat.completion.chunk' as const,
@@ -121,6 +122,12 @@ export function chunk(meta: CompletionMeta, delta: ChunkDelta, finishReason: Fin
     model: meta.model,
     service_tier: 'default',
     system_fingerprint: meta.system_fingerprint,
+  };
+}
+
+export function chunk(meta: CompletionMeta, delta: ChunkDelta, finishReason: FinishReason | null, withUsage: boolean) {
+  return {
+    ...chunkHeader(meta),
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
     // With include_usage OpenAI sends `usage: null` on every chunk but the last.
     ...(withUsage ? { usage: null } : {}),
@@ -129,12 +136,7 @@ export function chunk(meta: CompletionMeta, delta: ChunkDelta, finishReason: Fin
 
 export function usageChunk(meta: CompletionMeta, used: Usage) {
   return {
-    id: meta.id,
-    object: 'chat.completion.chunk' as const,
-    created: meta.created,
-    model: meta.model,
-    service_tier: 'default',
-    system_fingerprint: meta.system_fingerprint,
+    ...chunkHeader(meta),
     choices: [],
     usage: used,
   };
