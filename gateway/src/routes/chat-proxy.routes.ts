@@ -48,6 +48,8 @@ const STRIPPED = ['authorization', 'cookie', IDENTITY_HEADER, 'forwarded', 'x-fo
 interface ProxyLocals {
   proxyStarted?: number;
   upstreamTimedOut?: boolean;
+  /** Set by admission: the reply's usage and safety decision must be read. */
+  settles?: boolean;
   tap?: { report(): TurnReport };
 }
 
@@ -101,8 +103,8 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
         if (state.proxyStarted !== undefined) {
           options.metrics.upstream.observe({ http_route: route, http_response_status_code: String(proxyRes.statusCode ?? 0) }, (performance.now() - state.proxyStarted) / 1000);
         }
-        // Only chat replies carry usage and safety decisions worth reading.
-        if (route === '/api/v1/chat') state.tap = tapTurnReport(proxyRes);
+        // Only admitted chat turns settle budgets from the reply; other replies are not read.
+        if (state.settles) state.tap = tapTurnReport(proxyRes);
       },
       error: (err: Error & { code?: string }, req: IncomingMessage, res: ServerResponse | Socket) => {
         const response = res as Response;
@@ -177,6 +179,7 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
       await admission.finish(null);
       return;
     }
+    (res.locals as ProxyLocals).settles = true;
     res.once('close', () => {
       const report = (res.locals as ProxyLocals).tap?.report() ?? {};
       void settle(req, res, report, admission.finish);
