@@ -4,6 +4,7 @@ import { Health, IDENTITY_HEADER, createIdentitySigner, createIdentityVerifier, 
 import { captureLogs, waitFor } from '@parley/testkit';
 import { createMemoryConversationStore } from '../src/adapters/memory-conversation-store.js';
 import { createApp } from '../src/app.js';
+import { createBreakers } from '../src/resilience/breakers.js';
 import { fakeLlm, fakeSafety } from './fakes.js';
 
 const secret = 'chat-service-test-secret-long-enough-123';
@@ -14,15 +15,19 @@ function build(reply = 'Hello from the model, nice to meet you.', hold?: Promise
   const logs = captureLogs();
   const llm = fakeLlm(reply, hold ? { hold } : {});
   const safety = fakeSafety();
+  const logger = createLogger({ service: 'chat-service', destination: logs.stream });
+  const metrics = createMetrics({ defaultMetrics: false });
   const app = createApp({
-    logger: createLogger({ service: 'chat-service', destination: logs.stream }),
-    metrics: createMetrics({ defaultMetrics: false }),
+    logger,
+    metrics,
     health: new Health(),
     llm: llm.llm,
+    llmModels: () => ['m'],
+    breakers: createBreakers({ options: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 1_000, rollingWindowMs: 10_000 }, registry: metrics.registry, logger, isFailure: () => true }),
     safety: safety.safety,
     store: createMemoryConversationStore({ idleTtlSeconds: 60, maxMessages: 20 }),
     verifier: createIdentityVerifier({ secret, audience: 'chat-service' }),
-    chat: { model: 'm', maxTokens: 64, temperature: 0, historyLimit: 20, safetyWindowChars: 16, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'en', de: 'de', fr: 'fr' } },
+    chat: { model: 'm', maxTokens: 64, temperature: 0, historyLimit: 20, contextTokens: 100_000, safetyWindowChars: 16, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'en', de: 'de', fr: 'fr' } },
     maxMessageChars: 100,
   });
   return { app, logs, llm, safety };
@@ -47,7 +52,9 @@ describe('POST /api/v1/chat', () => {
       reply: 'Hello from the model, nice to meet you.',
       finish_reason: 'stop',
       usage: { input_tokens: 11, output_tokens: 7 },
+      cost_usd: 0,
       safety: { action: 'allow' },
+      model: 'm',
     });
     expect(logs.lines.find((l) => l['msg'] === 'chat turn')).toMatchObject({ finish_reason: 'stop', usage: { input_tokens: 11, output_tokens: 7 }, safety_action: 'allow' });
     expect(logs.text()).not.toContain('my secret question');

@@ -9,10 +9,13 @@ import type { SessionService } from './domain/sessions.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { ApiKeyStore, BootstrapAdmin, OidcVerifier } from './identity/index.js';
 import type { BudgetPolicy, LimitStore } from './limits/index.js';
+import { createChatServiceRelay } from './proxy/chat-service-relay.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { breakerRoutes } from './routes/breakers.routes.js';
 import { chatProxyRoutes } from './routes/chat-proxy.routes.js';
 import { configRoutes, type PublicConfig } from './routes/config.routes.js';
+import { feedbackRoutes } from './routes/feedback.routes.js';
 import { sessionRoutes } from './routes/sessions.routes.js';
 import { webRoutes } from './routes/web.routes.js';
 
@@ -70,6 +73,8 @@ export function createApp(deps: AppDeps): Express {
     rates: deps.rates,
   });
 
+  const relay = createChatServiceRelay({ target: deps.chatServiceUrl, signer: deps.signer, logger: deps.logger, metrics: gatewayMetrics, timeoutMs: deps.upstreamTimeoutMs });
+
   const app = createHttpApp({ logger: deps.logger, metrics: deps.metrics, health: deps.health }, (app) => {
     app.set('trust proxy', trustProxySetting(deps.trustProxy));
     app.use(helmet({ crossOriginEmbedderPolicy: false }));
@@ -85,7 +90,18 @@ export function createApp(deps: AppDeps): Express {
     );
     app.use(configRoutes(deps.publicConfig));
     app.use(sessionRoutes({ sessions: deps.sessions, access, audit, signer: deps.signer, chatServiceUrl: deps.chatServiceUrl }));
+    // Before adminRoutes: its /api/v1/admin guard would otherwise run a second time for the feedback read.
+    app.use(
+      feedbackRoutes({
+        enabled: deps.publicConfig.feedback_enabled,
+        access,
+        audit,
+        relay,
+        maxBodyBytes: deps.maxBodyBytes,
+      }),
+    );
     app.use(adminRoutes({ access, audit, apiKeys: deps.apiKeys, limits: deps.limits }));
+    app.use(breakerRoutes({ relay }));
     app.use(auditRoutes({ access, audit: deps.audit }));
     app.use(
       chatProxyRoutes({
@@ -103,6 +119,8 @@ export function createApp(deps: AppDeps): Express {
         upstreamTimeoutMs: deps.upstreamTimeoutMs,
         maxBodyBytes: deps.maxBodyBytes,
         maxMessageChars: deps.maxMessageChars,
+        // The same limits chat-service applies (it validates again).
+        openAi: { maxMessages: 100, maxTokens: 32_768 },
       }),
     );
     app.use(webRoutes(deps.webDistDir));

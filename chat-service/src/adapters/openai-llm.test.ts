@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlmUnavailableError, UpstreamTimeoutError, ValidationError } from '@parley/platform';
 import { startLlmSim, type LlmSim } from '@parley/llm-sim';
 import type { LlmChunk, LlmRequest } from '../domain/ports.js';
+import { LlmCallError } from '../llm/llm-call-error.js';
 import { createOpenAiLlm } from './openai-llm.js';
 
 let sim: LlmSim;
@@ -37,36 +37,43 @@ describe('the openai SDK adapter against llm-sim', () => {
     expect(text).toBe(whole.text);
     expect(chunks).toContainEqual({ type: 'finish', finishReason: 'stop' });
     expect(chunks).toContainEqual({ type: 'usage', usage: whole.usage });
+    expect(whole.responseModel).toBe('gpt-4o-mini');
   });
 
   it('reports a cut by max tokens as finish reason length', async () => {
     expect((await llm().complete(request('Long answer please', 3), signal())).finishReason).toBe('length');
   });
 
-  it('maps a 429 to a retryable LlmUnavailableError carrying retry-after-ms', async () => {
-    const err = await llm()
-      .complete(request('Hi [[sim:fault=429;retry_after_ms=1500]]'), signal())
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(LlmUnavailableError);
-    expect((err as LlmUnavailableError).retryAfterSeconds).toBe(1.5);
+  const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
+
+  it('reports a 429 as a retryable provider failure carrying retry-after-ms', async () => {
+    const err = await failure(llm().complete(request('Hi [[sim:fault=429;retry_after_ms=1500]]'), signal()));
+    expect(err).toBeInstanceOf(LlmCallError);
+    expect(err).toMatchObject({ kind: 'http', status: 429, retryAfterMs: 1500, retryable: true, isProviderFailure: true, errorType: '429' });
   });
 
-  it('maps a 400 from the provider to a ValidationError, not an outage', async () => {
-    await expect(llm().complete(request('Hi [[sim:fault=status=400]]'), signal())).rejects.toBeInstanceOf(ValidationError);
+  it('reports a 400 as the request\'s fault: not retried, not held against the provider', async () => {
+    const err = await failure(llm().complete(request('Hi [[sim:fault=status=400]]'), signal()));
+    expect(err).toMatchObject({ kind: 'http', status: 400, retryable: false, isProviderFailure: false });
   });
 
-  it('maps an unreachable provider to LlmUnavailableError', async () => {
+  it('reports an unreachable provider as a retryable connection failure', async () => {
     const down = createOpenAiLlm({ apiKey: 'x', baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 2_000 });
-    await expect(down.complete(request('Hi'), signal())).rejects.toBeInstanceOf(LlmUnavailableError);
+    expect(await failure(down.complete(request('Hi'), signal()))).toMatchObject({ kind: 'connection', retryable: true, isProviderFailure: true });
   });
 
-  it('maps a provider that never answers to UpstreamTimeoutError after the timeout', async () => {
-    await expect(llm(200).complete(request('Hi [[sim:fault=timeout]]'), signal())).rejects.toBeInstanceOf(UpstreamTimeoutError);
+  it('reports a provider that never answers as a timeout after the SDK timeout', async () => {
+    expect(await failure(llm(200).complete(request('Hi [[sim:fault=timeout]]'), signal()))).toMatchObject({ kind: 'timeout', retryable: true });
   });
 
-  it('turns a stream cut mid-way into LlmUnavailableError from the iterator', async () => {
+  it('throws an interrupted failure from the iterator when a stream is cut mid-way', async () => {
     const chunks = await llm().stream(request('Story [[sim:fault=cut_after=3]]'), signal());
-    await expect(drain(chunks)).rejects.toBeInstanceOf(LlmUnavailableError);
+    expect(await failure(drain(chunks))).toMatchObject({ kind: 'interrupted', isProviderFailure: true });
+  });
+
+  it('names the answering model first in a stream', async () => {
+    const chunks = await drain(await llm().stream(request('Hello'), signal()));
+    expect(chunks[0]).toMatchObject({ type: 'response', model: 'gpt-4o-mini' });
   });
 
   it('aborts the upstream request when the caller aborts, and llm-sim sees the cancellation', async () => {

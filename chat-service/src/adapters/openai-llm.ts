@@ -1,11 +1,14 @@
 import OpenAI from 'openai';
-import { LlmUnavailableError, UpstreamTimeoutError, ValidationError, type AppError } from '@parley/platform';
 import type { FinishReason, LlmChunk, LlmClient, LlmCompletion, LlmRequest } from '../domain/ports.js';
+import { LlmCallError, retryAfterMsFrom } from '../llm/llm-call-error.js';
 
 export interface OpenAiLlmOptions {
   apiKey: string;
   baseURL: string;
-  /** Per-call timeout; the retry loop (later) adds the request deadline on top. */
+  /**
+   * The SDK's own timeout, a backstop only: the retry loop gives every attempt its own
+   * deadline through the AbortSignal it passes in.
+   */
   timeoutMs: number;
   /** Injected for tests; defaults to global fetch. */
   fetch?: typeof fetch;
@@ -17,30 +20,28 @@ function finishReason(reason: string | null | undefined): FinishReason {
   return 'stop';
 }
 
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const ms = Number(headers?.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms / 1000;
-  const s = Number(headers?.get('retry-after'));
-  return Number.isFinite(s) && s > 0 ? s : undefined;
-}
-
-/** Translates openai SDK errors into Parley's taxonomy (status mapping in one place). */
-export function toLlmError(err: unknown): AppError | unknown {
+/**
+ * Translates openai SDK errors into provider-neutral LlmCallErrors (status mapping in one
+ * place). A caller's abort is passed through untouched: the caller knows why it aborted.
+ */
+export function toLlmCallError(err: unknown): unknown {
   if (err instanceof OpenAI.APIUserAbortError) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
-    return new UpstreamTimeoutError('The language model did not answer in time.', { cause: err });
+    return new LlmCallError('The language model did not answer in time.', { kind: 'timeout', cause: err });
   }
   if (err instanceof OpenAI.APIConnectionError) {
-    return new LlmUnavailableError('The language model cannot be reached.', { cause: err, retryAfterSeconds: 5 });
+    return new LlmCallError('The language model cannot be reached.', { kind: 'connection', cause: err });
   }
   if (err instanceof OpenAI.APIError) {
-    const status = err.status ?? 0;
-    if (status === 400 || status === 413 || status === 422) {
-      return new ValidationError('The language model rejected the request.', { cause: err });
+    if (err.status === undefined) {
+      // An `error` event inside a stream that had started.
+      return new LlmCallError('The model stream reported an error.', { kind: 'interrupted', cause: err });
     }
-    return new LlmUnavailableError(`The language model answered ${status}.`, {
+    return new LlmCallError(`The language model answered ${err.status}.`, {
+      kind: 'http',
+      status: err.status,
+      retryAfterMs: retryAfterMsFrom(err.headers as Headers | undefined),
       cause: err,
-      retryAfterSeconds: retryAfterSeconds(err.headers as Headers | undefined) ?? 5,
     });
   }
   return err;
@@ -73,9 +74,11 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): LlmClient {
           text: choice?.message.content ?? '',
           finishReason: finishReason(choice?.finish_reason),
           usage: { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: res.usage?.completion_tokens ?? 0 },
+          responseModel: res.model,
+          responseId: res.id,
         };
       } catch (err) {
-        throw toLlmError(err);
+        throw toLlmCallError(err);
       }
     },
 
@@ -90,10 +93,11 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): LlmClient {
         iterator = stream[Symbol.asyncIterator]();
         first = await iterator.next();
       } catch (err) {
-        throw toLlmError(err);
+        throw toLlmCallError(err);
       }
       return (async function* (): AsyncGenerator<LlmChunk> {
         let current = first;
+        if (!current.done && current.value.model) yield { type: 'response', model: current.value.model, id: current.value.id };
         try {
           while (!current.done) {
             const chunk = current.value;
@@ -106,11 +110,12 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): LlmClient {
             }
             current = await iterator.next();
           }
+          // The SDK ends an aborted stream quietly; an aborted stream must never look complete.
+          if (signal.aborted) throw signal.reason;
         } catch (err) {
-          const mapped = toLlmError(err);
-          if (mapped !== err || signal.aborted) throw mapped;
-          // A stream that breaks mid-way (connection cut, malformed chunk) is the provider failing.
-          throw new LlmUnavailableError('The model stream was interrupted.', { cause: err, retryAfterSeconds: 2 });
+          if (signal.aborted) throw err;
+          // Whatever breaks a started stream (cut connection, error event, malformed chunk) is the provider failing.
+          throw new LlmCallError('The model stream was interrupted.', { kind: 'interrupted', cause: err });
         } finally {
           await iterator.return?.();
         }

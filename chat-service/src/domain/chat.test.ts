@@ -3,6 +3,7 @@ import { SafetyUnavailableError } from '@parley/platform';
 import { fakeLlm, fakeSafety } from '../../test/fakes.js';
 import { createMemoryConversationStore } from '../adapters/memory-conversation-store.js';
 import { ChatService, type ChatEvent } from './chat.js';
+import { NOTICES } from './notices.js';
 
 function service(reply: string, windowChars = 16) {
   const { llm, calls } = fakeLlm(reply);
@@ -15,7 +16,7 @@ function service(reply: string, windowChars = 16) {
     store,
     newId: () => `id-${++n}`,
     now: () => new Date('2026-01-01T00:00:00Z'),
-    config: { model: 'm', maxTokens: 50, temperature: 0, historyLimit: 10, safetyWindowChars: windowChars, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'sys-en', de: 'sys-de', fr: 'sys-fr' } },
+    config: { model: 'm', maxTokens: 50, temperature: 0, historyLimit: 10, contextTokens: 100_000, safetyWindowChars: windowChars, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'sys-en', de: 'sys-de', fr: 'sys-fr' } },
   });
   return { chat, calls, seen, state, store };
 }
@@ -47,8 +48,9 @@ describe('ChatService.reply', () => {
   it('never calls the model for blocked input', async () => {
     const { chat, calls, store } = service('irrelevant');
     const reply = await chat.reply({ ...turn, message: 'BLOCK me' }, signal);
-    expect(reply).toMatchObject({ reply: '', finish_reason: 'content_filter', safety: { action: 'block' } });
+    expect(reply).toMatchObject({ reply: NOTICES.inputBlocked.en, notice: NOTICES.inputBlocked.en, finish_reason: 'content_filter', safety: { action: 'block' } });
     expect(calls).toHaveLength(0);
+    // Kept, it would go back to the model with the next turn.
     expect(await store.history('s1', 10)).toEqual([]);
   });
 
@@ -60,10 +62,12 @@ describe('ChatService.reply', () => {
     expect(JSON.stringify(await chat.history('s1'))).not.toContain('secret@example.com');
   });
 
-  it('withholds a blocked reply entirely', async () => {
-    const { chat } = service('here is BLOCK content');
-    const reply = await chat.reply(turn, signal);
-    expect(reply).toMatchObject({ reply: '', finish_reason: 'content_filter', safety: { action: 'block' } });
+  it('replaces a blocked reply with the localized notice, in the answer and in the history', async () => {
+    const { chat } = service('hier ist BLOCK Inhalt');
+    const reply = await chat.reply({ ...turn, language: 'de' }, signal);
+    expect(reply).toMatchObject({ reply: NOTICES.outputBlocked.de, notice: NOTICES.outputBlocked.de, finish_reason: 'content_filter', safety: { action: 'block' } });
+    expect(JSON.stringify(reply)).not.toContain('BLOCK');
+    expect((await chat.history('s1')).map((m) => m.content)).toEqual(['hello there', NOTICES.outputBlocked.de]);
   });
 
   it('fails closed when safety-service is down', async () => {
@@ -86,7 +90,7 @@ describe('ChatService.stream', () => {
     // Every released piece was checked first (together with the lookahead that followed it).
     const outputChecks = seen.filter((s) => s.direction === 'output').map((s) => s.text);
     for (const delta of deltas) expect(outputChecks.some((checked) => checked.startsWith(delta))).toBe(true);
-    expect(events.at(-1)).toEqual({ type: 'done', finish_reason: 'stop', usage: { input_tokens: 11, output_tokens: 7 }, safety: { action: 'allow' } });
+    expect(events.at(-1)).toEqual({ type: 'done', finish_reason: 'stop', usage: { input_tokens: 11, output_tokens: 7 }, cost_usd: 0, safety: { action: 'allow' }, model: 'm' });
   });
 
   it('stops the generation and ends with content_filter when a window is blocked, releasing none of it', async () => {
@@ -94,7 +98,7 @@ describe('ChatService.stream', () => {
     const events = await collect(await chat.stream(turn, signal));
     const text = events.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text).join('');
     expect(text).not.toContain('BLOCK');
-    expect(events.at(-1)).toMatchObject({ type: 'done', finish_reason: 'content_filter', safety: { action: 'block' } });
+    expect(events.at(-1)).toMatchObject({ type: 'done', finish_reason: 'content_filter', safety: { action: 'block' }, notice: NOTICES.outputBlocked.en });
     expect(calls[0]?.signal.aborted).toBe(true);
   });
 

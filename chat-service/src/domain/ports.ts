@@ -33,9 +33,25 @@ export interface LlmCompletion {
   text: string;
   finishReason: FinishReason;
   usage: Usage;
+  /** The model that answered, as the provider names it (may differ from the requested one). */
+  responseModel?: string | undefined;
+  responseId?: string | undefined;
+  /** Set by the resilient client: the configured model that answered, and what it cost. */
+  model?: string | undefined;
+  costUsd?: number | undefined;
 }
 
-export type LlmChunk = { type: 'text'; text: string } | { type: 'finish'; finishReason: FinishReason } | { type: 'usage'; usage: Usage };
+export type LlmChunk =
+  | { type: 'text'; text: string }
+  | { type: 'finish'; finishReason: FinishReason }
+  /** `costUsd` is added by the resilient client from its price table. */
+  | { type: 'usage'; usage: Usage; costUsd?: number | undefined }
+  /**
+   * Who answered, once, before any text. From an adapter: the provider's model name and
+   * response id. From the resilient client: the configured model that answers and whether it
+   * is a fallback.
+   */
+  | { type: 'response'; model: string; id?: string | undefined; fallback?: boolean | undefined };
 
 export interface LlmClient {
   complete(request: LlmRequest, signal: AbortSignal): Promise<LlmCompletion>;

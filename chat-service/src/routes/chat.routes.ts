@@ -12,11 +12,14 @@ import {
   type IdentityVerifier,
 } from '@parley/platform';
 import type { ChatService } from '../domain/chat.js';
+import type { SessionFeedback } from '../feedback/index.js';
 
 export interface ChatRoutesOptions {
   chat: ChatService;
   verifier: IdentityVerifier;
   maxMessageChars: number;
+  /** The session's feedback: part of its export, erased with it. */
+  feedback?: SessionFeedback | undefined;
 }
 
 const languageSchema = z.enum(['en', 'de', 'fr']);
@@ -83,12 +86,14 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
   router.get('/api/v1/sessions/current/export', async (_req, res) => {
     const sessionId = identityOf(res).sub;
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ session_id: sessionId, exported_at: new Date().toISOString(), messages: await chat.history(sessionId) });
+    const feedback = options.feedback ? { feedback: await options.feedback.export(sessionId) } : {};
+    res.json({ session_id: sessionId, exported_at: new Date().toISOString(), messages: await chat.history(sessionId), ...feedback });
   });
 
   router.delete('/api/v1/sessions/current', async (_req, res) => {
     const removed = await chat.erase(identityOf(res).sub);
-    locals(res).log.info({ messages_removed: removed }, 'session data erased');
+    const feedbackRemoved = options.feedback ? await options.feedback.erase(identityOf(res).sub) : 0;
+    locals(res).log.info({ messages_removed: removed, feedback_removed: feedbackRemoved }, 'session data erased');
     res.status(204).end();
   });
 

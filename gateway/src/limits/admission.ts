@@ -6,10 +6,12 @@ import type { Admission, AdmissionRequest, BudgetDecision, LimitStore, Reservati
  * in-memory twin): kill switch, then the slot, then each budget, undoing what was taken
  * when something refuses. The Redis store does the same in one Lua script.
  */
+const NO_LEASE = { release: async () => {} };
+
 export async function admitStepByStep(store: Omit<LimitStore, 'admit'>, request: AdmissionRequest): Promise<Admission> {
   const killSwitch = await store.killSwitch();
   if (killSwitch.enabled) return { admitted: false, refusal: 'kill_switch', killSwitch };
-  const lease = await store.acquire(request.lease.name, request.lease.subject, request.lease.ttlMs);
+  const lease = request.lease ? await store.acquire(request.lease.name, request.lease.subject, request.lease.ttlMs) : NO_LEASE;
   if (!lease) return { admitted: false, refusal: 'lease' };
   const reservations: Reservation[] = [];
   const decisions: BudgetDecision[] = [];

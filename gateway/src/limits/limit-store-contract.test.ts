@@ -138,6 +138,16 @@ describe.each(harnesses)('$name', (harness) => {
       expect(results.filter((r) => r.admitted)).toHaveLength(1);
       expect(results.filter((r) => !r.admitted && r.refusal === 'lease')).toHaveLength(49);
     });
+
+    it('admits concurrent turns without a slot (API clients), each reserving and settling its own budget', async () => {
+      const [a, b] = await harness.replicas();
+      const { lease: _none, ...unleased } = request('k1', 100, 10);
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).admit(unleased)));
+      expect(results.every((r) => r.admitted)).toBe(true);
+      for (const r of results) if (r.admitted) await r.finish([50, 5]);
+      const after = await a.reserve(tokens, 'k1', 1);
+      expect(after.decision.remaining).toBe(1000 - 6 * 50 - 1);
+    });
   });
 
   describe('rate limits (GCRA)', () => {

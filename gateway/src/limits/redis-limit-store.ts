@@ -76,15 +76,18 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
 
     async admit(request) {
       const { lease, budgets } = request;
-      checkName('lease', lease.name);
-      checkSubject(lease.subject);
-      checkTtl(lease.ttlMs);
+      if (lease) {
+        checkName('lease', lease.name);
+        checkSubject(lease.subject);
+        checkTtl(lease.ttlMs);
+      }
       const at = now();
       const day = utcDay(at);
-      const leaseKey = keys.lease(lease.name, lease.subject);
+      // Without a lease the script gets a key it never sets (TTL 0 skips the slot), so finish finds nothing to free.
+      const leaseKey = lease ? keys.lease(lease.name, lease.subject) : keys.lease('none', 'none');
       const mine = token();
       const keyList = [keys.killSwitch(), leaseKey];
-      const args: (string | number)[] = [mine, lease.ttlMs, reservationTtlMs, BUDGET_KEY_TTL_MS];
+      const args: (string | number)[] = [mine, lease?.ttlMs ?? 0, reservationTtlMs, BUDGET_KEY_TTL_MS];
       const ids: string[] = [];
       const budgetKeys: string[] = [];
       for (const b of budgets) {

@@ -121,7 +121,7 @@ return 0
 /**
  * A chat turn's admission in one step (see admission.ts for the same logic, step by step).
  * KEYS[1] kill switch hash, KEYS[2] lease, then (hash, zset) per budget.
- * ARGV token, leaseTtlMs, reservationTtlMs, keyTtlMs, then (limit, amount, id) per budget.
+ * ARGV token, leaseTtlMs (0: no slot taken), reservationTtlMs, keyTtlMs, then (limit, amount, id) per budget.
  * Returns {1, used1, reserved1, ...} | {0, 'kill', k1, v1, ...} | {0, 'lease'} | {0, 'budget', i, used, reserved}.
  */
 const ADMIT = `
@@ -132,7 +132,7 @@ if enabled and (enabled == '1' or string.lower(enabled) == 'true') then
   for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do table.insert(out, v) end
   return out
 end
-if not redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then
+if ARGV[2] ~= '0' and not redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then
   return {0, 'lease'}
 end
 local t = redis.call('TIME')

@@ -58,9 +58,9 @@ export interface RateHit {
   subject: string;
 }
 
-/** One chat turn's admission: the in-flight slot and every budget it reserves against. */
+/** One chat turn's admission: the in-flight slot (if the caller is limited to one) and every budget it reserves against. */
 export interface AdmissionRequest {
-  lease: { name: string; subject: string; ttlMs: number };
+  lease?: { name: string; subject: string; ttlMs: number } | undefined;
   budgets: { policy: BudgetPolicy; subject: string; amount: number }[];
 }
 

@@ -4,8 +4,10 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { createProxyMiddleware, fixRequestBody } from 'http-proxy-middleware';
 import { z } from 'zod';
 import {
+  ForbiddenError,
   IDENTITY_HEADER,
   KillSwitchError,
+  chatCompletionRequestSchema,
   RateLimitedError,
   ServiceUnavailableError,
   UpstreamTimeoutError,
@@ -40,6 +42,8 @@ export interface ChatProxyOptions {
   upstreamTimeoutMs: number;
   maxBodyBytes: number;
   maxMessageChars: number;
+  /** OpenAI-compatible API limits (shared schema with chat-service). */
+  openAi: { maxMessages: number; maxTokens: number };
 }
 
 /** Headers a client must never set on the way in: credentials, our identity, and forwarding claims. */
@@ -132,20 +136,20 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
    * Kill switch, one turn at a time, the token budget and the global cost budget, in one
    * atomic step (one Redis round trip); ended with the real usage, in one step, when the reply ends.
    */
-  const admitChat: RequestHandler = async (req, res, next) => {
+  const admit = (estimate: (body: unknown) => { input: number; output: number }): RequestHandler => async (req, res, next) => {
     const principal = principalOf(res);
-    const body = req.body as { message: string };
-    const inputEstimate = Math.ceil(body.message.length / 4) + 64;
+    const { input: inputEstimate, output: outputReserve } = estimate(req.body);
     const tokensPolicy = principal.kind === 'session' ? options.budgets.session : options.budgets.apiKey;
     const subject = `${principal.kind}:${principal.id}`;
     const admission = await limits.admit({
-      lease: { name: 'chat', subject, ttlMs: options.chatLeaseMs },
+      // A UI session sends one message at a time; API clients may run requests in parallel (rate limits and budgets bound them).
+      lease: principal.kind === 'session' ? { name: 'chat', subject, ttlMs: options.chatLeaseMs } : undefined,
       budgets: [
-        { policy: tokensPolicy, subject, amount: inputEstimate + options.tokenReserveOutput },
+        { policy: tokensPolicy, subject, amount: inputEstimate + outputReserve },
         {
           policy: options.budgets.cost,
           subject: 'global',
-          amount: microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(options.tokenReserveOutput, options.pricing.outputUsdPerMTok),
+          amount: microUsd(inputEstimate, options.pricing.inputUsdPerMTok) + microUsd(outputReserve, options.pricing.outputUsdPerMTok),
         },
       ],
     });
@@ -192,7 +196,9 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     try {
       if (report.usage) {
         const { input_tokens: input, output_tokens: output } = report.usage;
-        await finish([input + output, microUsd(input, options.pricing.inputUsdPerMTok) + microUsd(output, options.pricing.outputUsdPerMTok)]);
+        // chat-service prices the model that answered (a fallback may cost more or less); the flat price is the fallback.
+        const cost = report.costUsd !== undefined ? Math.ceil(report.costUsd * 1_000_000) : microUsd(input, options.pricing.inputUsdPerMTok) + microUsd(output, options.pricing.outputUsdPerMTok);
+        await finish([input + output, cost]);
       } else if (res.statusCode >= 200 && res.statusCode < 300) {
         // A reply that ended without usage (client gone, stream error) may still have cost tokens: keep the reservations.
         await finish([]);
@@ -214,15 +220,35 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     }
   };
 
-  const validateChat: RequestHandler = (req, _res, next) => {
-    req.body = parseWith(chatBody, req.body);
+  const validate =
+    (schema: z.ZodType): RequestHandler =>
+    (req, _res, next) => {
+      req.body = parseWith(schema, req.body);
+      next();
+    };
+
+  /** The OpenAI-compatible API is for programmatic clients: API keys (or OIDC tokens), not UI sessions. */
+  const requireApiClient: RequestHandler = (_req, res, next) => {
+    if (principalOf(res).kind === 'session') throw new ForbiddenError('The OpenAI-compatible API takes an API key, not a UI session token.');
     next();
+  };
+
+  const chatEstimate = (body: unknown) => ({ input: Math.ceil((body as { message: string }).message.length / 4) + 64, output: options.tokenReserveOutput });
+  const completionEstimate = (body: unknown) => {
+    const b = body as { messages: { content: string }[]; max_tokens?: number | null; max_completion_tokens?: number | null };
+    const chars = b.messages.reduce((n, m) => n + m.content.length, 0);
+    return { input: Math.ceil(chars / 4) + 4 * b.messages.length + 64, output: b.max_completion_tokens ?? b.max_tokens ?? options.tokenReserveOutput };
   };
 
   const router = Router();
   const common = [access.authenticate(), access.limitByPrincipal()];
-  router.post('/api/v1/chat', ...common, ...jsonBody({ limit: options.maxBodyBytes }), validateChat, admitChat, forward('/api/v1/chat'), proxy as RequestHandler);
+  const body = jsonBody({ limit: options.maxBodyBytes });
+  router.post('/api/v1/chat', ...common, ...body, validate(chatBody), admit(chatEstimate), forward('/api/v1/chat'), proxy as RequestHandler);
   router.get('/api/v1/history', ...common, forward('/api/v1/history'), proxy as RequestHandler);
+  const completionBody = chatCompletionRequestSchema({ maxMessageChars: options.maxMessageChars, ...options.openAi });
+  router.post('/v1/chat/completions', ...common, requireApiClient, ...body, validate(completionBody), admit(completionEstimate), forward('/v1/chat/completions'), proxy as RequestHandler);
+  router.get('/v1/models', ...common, requireApiClient, forward('/v1/models'), proxy as RequestHandler);
+  router.get('/v1/models/:id', ...common, requireApiClient, forward('/v1/models/:id'), proxy as RequestHandler);
   return router;
 }
 

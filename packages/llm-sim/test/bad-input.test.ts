@@ -15,8 +15,9 @@ function build(env: Record<string, string> = {}) {
 
 const valid = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
 
-function expectOpenAiError(body: unknown, code: string) {
-  expect(body).toMatchObject({ error: { message: expect.any(String), type: expect.any(String), code, param: null } });
+/** `param` names the offending field when there is one (as OpenAI does), else null. */
+function expectOpenAiError(body: unknown, code: string, param: unknown = null) {
+  expect(body).toMatchObject({ error: { message: expect.any(String), type: expect.any(String), code, param } });
 }
 
 describe('bad input gets a 4xx in the OpenAI envelope, never a 5xx or a hang', () => {
@@ -80,8 +81,9 @@ describe('bad input gets a 4xx in the OpenAI envelope, never a 5xx or a hang', (
     const { app } = build();
     const res = await request(app).post('/v1/chat/completions').send(body);
     expect(res.status).toBe(400);
-    expectOpenAiError(res.body, 'invalid_request');
+    expectOpenAiError(res.body, 'invalid_request', expect.any(String));
     expect(res.body.error.message).toMatch(message);
+    expect(res.body.error.message).toContain(res.body.error.param);
   });
 
   it('ignores OpenAI parameters it does not simulate (tools, top_p, seed...)', async () => {

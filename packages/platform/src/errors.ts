@@ -63,6 +63,13 @@ export class NotFoundError extends AppError {
   readonly title = 'Not found';
 }
 
+/** The OpenAI-compatible API was asked for a model that is not on the allowlist. */
+export class ModelNotFoundError extends AppError {
+  readonly status = 404;
+  readonly code = 'model_not_found';
+  readonly title = 'Model not found';
+}
+
 export class MethodNotAllowedError extends AppError {
   readonly status = 405;
   readonly code = 'method_not_allowed';

@@ -168,6 +168,13 @@ const OPENAI_TYPES: Record<number, string> = {
   429: 'rate_limit_error',
 };
 
+/** OpenAI's `param`: the first field a validation error names, else null. */
+function firstInvalidParam(error: AppError): string | null {
+  const errors = error.extensions['errors'];
+  const path = Array.isArray(errors) ? (errors[0] as { path?: unknown } | undefined)?.path : undefined;
+  return typeof path === 'string' && path.length > 0 ? path : null;
+}
+
 export function defaultErrorFormat(req: Request): ErrorFormat {
   return req.path.startsWith('/v1/') ? 'openai' : 'problem';
 }
@@ -188,7 +195,7 @@ export function sendError(req: Request, res: Response, error: AppError, format: 
         message: error.detail,
         type: OPENAI_TYPES[error.status] ?? 'server_error',
         code: error.code,
-        param: null,
+        param: firstInvalidParam(error),
         trace_id: traceId,
       },
     });

@@ -5,6 +5,8 @@ export interface SseStream {
   send(event: string, data: unknown): boolean;
   /** Sends a raw `data:` line without an event name (OpenAI style). */
   data(payload: string): boolean;
+  /** Sends a comment line (`: text`): clients ignore it; Parley's gateway reads its reports from it. */
+  comment(text: string): boolean;
   end(): void;
   readonly closed: boolean;
   /** Aborts when the client disconnects: pass it to upstream calls. */
@@ -43,6 +45,11 @@ export function startSse(req: Request, res: Response, options: { heartbeatMs?: n
     data(payload) {
       if (closed) return false;
       res.write(`data: ${payload}\n\n`);
+      return true;
+    },
+    comment(text) {
+      if (closed) return false;
+      res.write(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);
       return true;
     },
     end() {

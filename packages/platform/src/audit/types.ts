@@ -21,6 +21,7 @@ export const AUDIT_TYPES = [
   'session.erased',
   'safety.blocked',
   'safety.redacted',
+  'feedback.read',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
