@@ -77,6 +77,8 @@ export const configSchema = baseConfigSchema.extend({
   SAFETY_HOLDBACK_CHARS: z.coerce.number().int().min(0).max(1_024).default(48),
   SAFETY_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   SESSION_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(60).default(1_800),
+  /** Keep conversations this long after their last use, for troubleshooting; 0 (default): gone with the session. */
+  CONVERSATION_RETENTION_SECONDS: z.coerce.number().int().min(0).max(90 * 86_400).default(0),
   HISTORY_MAX_MESSAGES: z.coerce.number().int().min(2).max(1_000).default(40),
   MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).max(100_000).default(4_000),
   /** Thumbs up/down on replies; the gateway has the same switch (set both). Off: new ratings get 404; export and erasure still cover stored ones. */

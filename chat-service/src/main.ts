@@ -19,7 +19,8 @@ await runService({
   env: process.env,
   flushTelemetry: shutdownTelemetry,
   build(config, { logger, metrics, health, onShutdown }) {
-    const storeOptions = { idleTtlSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS, maxMessages: config.HISTORY_MAX_MESSAGES };
+    // Conversations live as long as the session idles, or the retention period when that is longer.
+    const storeOptions = { idleTtlSeconds: Math.max(config.SESSION_IDLE_TIMEOUT_SECONDS, config.CONVERSATION_RETENTION_SECONDS), maxMessages: config.HISTORY_MAX_MESSAGES };
     let store: ConversationStore;
     const feedbackOptions = { retentionDays: config.FEEDBACK_RETENTION_DAYS };
     let feedbackStore: FeedbackStore;
@@ -32,7 +33,14 @@ await runService({
       onShutdown(async () => void (await redis.quit()));
     } else {
       logger.warn('REDIS_URL is not set: conversations are kept in memory (single-process demo only, lost on restart)');
-      store = createMemoryConversationStore(storeOptions);
+      const memoryStore = createMemoryConversationStore(storeOptions);
+      store = memoryStore;
+      const sweeper = setInterval(() => {
+        const purged = memoryStore.sweep();
+        if (purged > 0) logger.debug({ purged }, 'expired conversations purged');
+      }, 60_000);
+      sweeper.unref();
+      onShutdown(async () => clearInterval(sweeper));
       feedbackStore = createMemoryFeedbackStore(feedbackOptions);
     }
     onShutdown(startFeedbackRetention(feedbackStore, logger));

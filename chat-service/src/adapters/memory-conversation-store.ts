@@ -5,8 +5,17 @@ interface Entry {
   expiresAt: number;
 }
 
-/** In-process twin of the Redis store for the single-machine demo and tests. */
-export function createMemoryConversationStore(options: { idleTtlSeconds: number; maxMessages: number; now?: () => number }): ConversationStore {
+export interface MemoryConversationStore extends ConversationStore {
+  /** Deletes every conversation past its expiry; returns how many. Run periodically (main.ts does). */
+  sweep(): number;
+}
+
+/**
+ * In-process twin of the Redis store for the single-machine demo and tests: the same sliding
+ * expiry (`idleTtlSeconds`, each read or write extends it), purged lazily on access and by
+ * `sweep()` for conversations nobody comes back to.
+ */
+export function createMemoryConversationStore(options: { idleTtlSeconds: number; maxMessages: number; now?: () => number }): MemoryConversationStore {
   const now = options.now ?? Date.now;
   const sessions = new Map<string, Entry>();
   const live = (sessionId: string): Entry | undefined => {
@@ -26,7 +35,10 @@ export function createMemoryConversationStore(options: { idleTtlSeconds: number;
       sessions.set(sessionId, entry);
     },
     async history(sessionId, limit) {
-      return (live(sessionId)?.messages ?? []).slice(-limit);
+      const entry = live(sessionId);
+      if (!entry) return [];
+      entry.expiresAt = now() + options.idleTtlSeconds * 1000;
+      return entry.messages.slice(-limit);
     },
     async erase(sessionId) {
       const removed = live(sessionId)?.messages.length ?? 0;
@@ -34,5 +46,15 @@ export function createMemoryConversationStore(options: { idleTtlSeconds: number;
       return removed;
     },
     async ping() {},
+    sweep() {
+      let purged = 0;
+      for (const [sessionId, entry] of sessions) {
+        if (entry.expiresAt <= now()) {
+          sessions.delete(sessionId);
+          purged++;
+        }
+      }
+      return purged;
+    },
   };
 }

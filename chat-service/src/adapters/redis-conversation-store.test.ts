@@ -30,7 +30,16 @@ describe('Redis conversation store', () => {
     const store = createRedisConversationStore(redis, { idleTtlSeconds: 1, maxMessages: 10 });
     await store.append('s-idle', msg(0));
     expect(await store.history('s-idle', 10)).toHaveLength(1);
-    await waitFor(async () => (await store.history('s-idle', 10)).length === 0, { what: 'history to expire', timeoutMs: 5_000 });
+    await waitFor(async () => (await redis.exists('parley:conv:{s-idle}')) === 0, { what: 'history to expire', timeoutMs: 5_000 });
+    expect(await store.history('s-idle', 10)).toEqual([]);
+  });
+
+  it('slides the expiry on every read, not only on writes', async () => {
+    const store = createRedisConversationStore(redis, { idleTtlSeconds: 60, maxMessages: 10 });
+    await store.append('s-read', msg(0));
+    await redis.expire('parley:conv:{s-read}', 5);
+    await store.history('s-read', 10);
+    expect(await redis.ttl('parley:conv:{s-read}')).toBeGreaterThan(50);
   });
 
   it('erases a conversation and reports how many messages it held', async () => {

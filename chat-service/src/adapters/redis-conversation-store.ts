@@ -16,7 +16,10 @@ function unavailable(err: unknown): never {
   throw new ServiceUnavailableError('Conversation history is temporarily unavailable.', { cause: err, retryAfterSeconds: 2 });
 }
 
-/** Conversation history in a Redis list per session, trimmed and expiring with the session's idle timeout. */
+/**
+ * Conversation history in a Redis list per session, trimmed to the newest messages and
+ * expiring `idleTtlSeconds` after the last read or write (Redis purges it; nothing to sweep).
+ */
 export function createRedisConversationStore(redis: Redis, options: { idleTtlSeconds: number; maxMessages: number }): ConversationStore {
   return {
     async append(sessionId, message) {
@@ -34,7 +37,12 @@ export function createRedisConversationStore(redis: Redis, options: { idleTtlSec
         .catch(unavailable);
     },
     async history(sessionId, limit) {
-      const raw = await redis.lrange(key(sessionId), -limit, -1).catch(unavailable);
+      const k = key(sessionId);
+      // Reading is use too: the idle expiry slides (EXPIRE on a missing key does nothing).
+      const results = await redis.multi().lrange(k, -limit, -1).expire(k, options.idleTtlSeconds).exec().catch(unavailable);
+      const [[err, items] = [null, []]] = results ?? [];
+      if (err) unavailable(err);
+      const raw = items as string[];
       return raw.flatMap((item): StoredMessage[] => {
         const parsed = storedMessageSchema.safeParse(JSON.parse(item));
         return parsed.success ? [parsed.data] : [];

@@ -27,6 +27,8 @@ export type ChatStreamEvent =
       readonly finishReason: string;
       readonly usage: Usage | undefined;
       readonly safetyAction: string | undefined;
+      /** The localized text that replaces a reply the safety policy blocked. */
+      readonly notice: string | undefined;
     }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryable: boolean };
 
@@ -258,6 +260,7 @@ function toChatEvent(sse: SseEvent): ChatStreamEvent | undefined {
         finishReason: stringField(fields, 'finish_reason') ?? 'stop',
         usage: toUsage(fields['usage']),
         safetyAction: isRecord(fields['safety']) ? stringField(fields['safety'], 'action') : undefined,
+        notice: stringField(fields, 'notice'),
       };
     case 'error':
       return {

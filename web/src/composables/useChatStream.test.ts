@@ -144,6 +144,18 @@ describe('useChatStream', () => {
     expect(chat.error.value).toBeNull();
   });
 
+  it('replaces a blocked reply with the notice the server sends', async () => {
+    const gateway = createFakeGateway();
+    const { chat } = setup(gateway);
+    const sending = chat.send('hello');
+    const reply = await nextReply(gateway);
+    reply.event('meta', { message_id: 'm1' });
+    reply.event('delta', { text: 'Harmless start ' });
+    reply.event('done', { finish_reason: 'content_filter', safety: { action: 'block' }, notice: 'Diese Antwort wurde zurückgehalten.' });
+    expect(await sending).toBe(true);
+    expect(chat.messages.value.at(-1)).toMatchObject({ role: 'assistant', content: 'Diese Antwort wurde zurückgehalten.', state: 'complete' });
+  });
+
   it('shows the message of a terminal error event and keeps the partial reply', async () => {
     const gateway = createFakeGateway();
     const { chat } = setup(gateway);

@@ -102,6 +102,8 @@ export function useChatStream(client: ApiClient) {
         if (event.type === 'delta') {
           reply.content += event.text;
         } else if (event.type === 'done') {
+          // A blocked reply: what was released passed the checks, but the notice replaces it as a whole.
+          if (event.notice) reply.content = event.notice;
           reply.state = 'complete';
         } else if (event.type === 'error') {
           reply.state = 'failed';
