@@ -81,7 +81,8 @@ describe('the whole stack, real processes', () => {
         const mine = stack.otlp.spans.filter((s) => s.traceId === traceId);
         const ids = new Set(mine.map((s) => s.spanId));
         const linked = ['chat-service', 'safety-service', 'llm-sim'].every((s) => ids.has(serverSpanIn(mine, s)?.parentSpanId ?? '-'));
-        return serverSpanIn(mine, 'gateway') && linked ? mine : undefined;
+        const genAi = mine.some((s) => s.service === 'chat-service' && s.name === 'chat gpt-4o-mini');
+        return serverSpanIn(mine, 'gateway') && linked && genAi ? mine : undefined;
       },
       { what: 'linked server spans from all services', timeoutMs: 10_000 },
     ).catch((err: unknown) => {
@@ -97,6 +98,20 @@ describe('the whole stack, real processes', () => {
       expect(span, `${service} server span`).toBeDefined();
       expect(ids.has(span!.parentSpanId), `${service} parent in trace`).toBe(true);
     }
+    // The model call is a GenAI CLIENT span; llm-sim's server span hangs below it (via the HTTP client span).
+    const call = spans.find((s) => s.service === 'chat-service' && s.name === 'chat gpt-4o-mini');
+    expect(call?.kind).toBe(3);
+    expect(call?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'llm-sim',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': expect.any(Number),
+      'gen_ai.usage.output_tokens': expect.any(Number),
+    });
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const ancestors = (id: string | undefined): string[] => (id && byId.has(id) ? [id, ...ancestors(byId.get(id)?.parentSpanId)] : []);
+    expect(ancestors(serverSpan('llm-sim')?.parentSpanId)).toContain(call?.spanId);
     // Operators can jump from the trace to the logs: the gateway's request log carries the same trace id.
     await waitFor(() => stack.gateway.logs().some((l) => l['trace_id'] === traceId && l['msg'] === 'request completed'), { what: 'gateway log with trace id' });
   });

@@ -115,6 +115,7 @@ describe('the retry loop', () => {
       'gen_ai.usage.output_tokens': result.usage.output_tokens,
     });
     expect(JSON.stringify(span?.attributes)).not.toContain('Hi');
+    expect(JSON.stringify(span?.events)).not.toContain('Hi');
     expect(await metric('parley_llm_retries_total', { error_type: '503' })).toBe(2);
     expect(await metric('gen_ai_client_token_usage', { gen_ai_token_type: 'output' })).toBe(1);
   });

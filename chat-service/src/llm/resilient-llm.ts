@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Span } from '@opentelemetry/api';
+import { context, trace, type Span } from '@opentelemetry/api';
 import { LlmUnavailableError, ValidationError, type AppError, type Logger } from '@parley/platform';
 import type { FinishReason, LlmChunk, LlmClient, LlmCompletion, LlmRequest, Usage } from '../domain/ports.js';
 import { BreakerOpenError, type Breakers } from '../resilience/breakers.js';
@@ -119,7 +119,8 @@ export class ResilientLlm implements LlmClient {
       const previous = routes[index - 1];
       if (previous && last) this.deps.telemetry.fallback(previous, route, reasonOf(last.error));
       const span = this.deps.telemetry.startCall(route, { ...request, model: route.model }, stream);
-      const outcome = await call(route, span, index > 0);
+      // The provider's HTTP client spans nest under this call's span.
+      const outcome = await context.with(trace.setSpan(context.active(), span), () => call(route, span, index > 0));
       if (outcome.ok) return outcome.value;
       if (signal.aborted) throw signal.reason ?? outcome.error;
       last = outcome;
