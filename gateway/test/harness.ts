@@ -26,7 +26,13 @@ export interface SeenRequest {
 export async function startUpstream() {
   const seen: SeenRequest[] = [];
   const pending: (() => void)[] = [];
-  const state = { usage: { input_tokens: 10, output_tokens: 20 }, safety: 'allow', holdStreams: false, status: 200, hang: false };
+  const state: { usage: { input_tokens: number; output_tokens: number }; costUsd?: number; safety: string; holdStreams: boolean; status: number; hang: boolean } = {
+    usage: { input_tokens: 10, output_tokens: 20 },
+    safety: 'allow',
+    holdStreams: false,
+    status: 200,
+    hang: false,
+  };
   const app = express();
   app.use(async (req, res) => {
     let body = '';
@@ -44,14 +50,14 @@ export async function startUpstream() {
       res.write('event: meta\ndata: {"message_id":"msg_1"}\n\n');
       res.write('event: delta\ndata: {"text":"first"}\n\n');
       const finish = () => {
-        res.write(`event: done\ndata: ${JSON.stringify({ finish_reason: 'stop', usage: state.usage, safety: { action: state.safety } })}\n\n`);
+        res.write(`event: done\ndata: ${JSON.stringify({ finish_reason: 'stop', usage: state.usage, cost_usd: state.costUsd, safety: { action: state.safety } })}\n\n`);
         res.end();
       };
       if (state.holdStreams) pending.push(finish);
       else finish();
       return;
     }
-    res.json({ message_id: 'msg_1', reply: 'ok', echo: body, finish_reason: 'stop', usage: state.usage, safety: { action: state.safety } });
+    res.json({ message_id: 'msg_1', reply: 'ok', echo: body, finish_reason: 'stop', usage: state.usage, cost_usd: state.costUsd, safety: { action: state.safety } });
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -173,6 +173,34 @@ describe('budgets', () => {
     expect(upstream.seen.length).toBe(before);
   });
 
+  it.each(['application/json', 'text/event-stream'])('settles the cost budget with the cost chat-service reports (%s)', async (accept) => {
+    // 1,000 micro-dollars; the flat gateway price would take hundreds of these small turns to spend it.
+    const g = buildGateway({
+      chatServiceUrl: upstream.url,
+      overrides: { budgets: { session: { name: 'session_tokens', limit: 1_000_000 }, apiKey: { name: 'api_key_tokens', limit: 1_000_000 }, cost: { name: 'cost_micro_usd', limit: 1_000 } } },
+    });
+    const token = await mint(g);
+    upstream.state.costUsd = 0.0006;
+    try {
+      const send = () => request(g.app).post('/api/v1/chat').set('authorization', `Bearer ${token}`).set('accept', accept).send({ message: 'hello' });
+      // Settled at 600 after the first reply and 1,200 after the second: a later one is refused
+      // (settling runs as the reply closes, so one more may slip in before it lands).
+      let answered = 0;
+      let refused: Awaited<ReturnType<typeof send>> | undefined;
+      while (!refused && answered < 10) {
+        const r = await send();
+        if (r.status === 200) answered++;
+        else refused = r;
+      }
+      expect(refused?.status).toBe(503);
+      expect(refused?.body.code).toBe('cost_budget_exceeded');
+      expect(answered).toBeGreaterThanOrEqual(2);
+      expect(answered).toBeLessThanOrEqual(3);
+    } finally {
+      delete upstream.state.costUsd;
+    }
+  });
+
   it('does not charge a failed upstream call', async () => {
     const g = buildGateway({ chatServiceUrl: upstream.url, overrides: { budgets: { session: { name: 'session_tokens', limit: 300 }, apiKey: { name: 'api_key_tokens', limit: 1000 }, cost: { name: 'cost_micro_usd', limit: 1_000_000 } }, tokenReserveOutput: 100 } });
     const token = await mint(g);

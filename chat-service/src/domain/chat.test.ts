@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { SafetyUnavailableError } from '@parley/platform';
+import { LlmUnavailableError, SafetyUnavailableError } from '@parley/platform';
 import { fakeLlm, fakeSafety } from '../../test/fakes.js';
 import { createMemoryConversationStore } from '../adapters/memory-conversation-store.js';
-import { ChatService, type ChatEvent } from './chat.js';
+import { ChatService, type ChatConfig, type ChatEvent } from './chat.js';
+import type { LlmClient } from './ports.js';
 import { NOTICES } from './notices.js';
 
-function service(reply: string, windowChars = 16) {
-  const { llm, calls } = fakeLlm(reply);
+function service(reply: string, windowChars = 16, overrides: { llm?: LlmClient; config?: Partial<ChatConfig> } = {}) {
+  const fake = fakeLlm(reply);
+  const { calls } = fake;
+  const llm = overrides.llm ?? fake.llm;
   const { safety, seen, state } = fakeSafety();
   const store = createMemoryConversationStore({ idleTtlSeconds: 60, maxMessages: 10 });
   let n = 0;
@@ -16,7 +19,18 @@ function service(reply: string, windowChars = 16) {
     store,
     newId: () => `id-${++n}`,
     now: () => new Date('2026-01-01T00:00:00Z'),
-    config: { model: 'm', maxTokens: 50, temperature: 0, historyLimit: 10, contextTokens: 100_000, safetyWindowChars: windowChars, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'sys-en', de: 'sys-de', fr: 'sys-fr' } },
+    config: {
+      model: 'm',
+      maxTokens: 50,
+      temperature: 0,
+      historyLimit: 10,
+      contextTokens: 100_000,
+      safetyWindowChars: windowChars,
+      safetyHoldbackChars: 8,
+      safetyFlushMs: 0,
+      systemPrompts: { en: 'sys-en', de: 'sys-de', fr: 'sys-fr' },
+      ...overrides.config,
+    },
   });
   return { chat, calls, seen, state, store };
 }
@@ -121,5 +135,29 @@ describe('ChatService.stream', () => {
     const events = await collect(await chat.stream({ ...turn, message: 'BLOCK' }, signal));
     expect(events.map((e) => e.type)).toEqual(['meta', 'done']);
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe('when every model fails', () => {
+  const allDown: LlmClient = {
+    complete: () => Promise.reject(new LlmUnavailableError('all down', { retryAfterSeconds: 7 })),
+    stream: () => Promise.reject(new LlmUnavailableError('all down', { retryAfterSeconds: 7 })),
+  };
+
+  it('passes the 503 on when no fallback message is configured', async () => {
+    const { chat } = service('x', 16, { llm: allDown });
+    await expect(chat.reply(turn, signal)).rejects.toBeInstanceOf(LlmUnavailableError);
+    await expect(chat.stream(turn, signal)).rejects.toBeInstanceOf(LlmUnavailableError);
+  });
+
+  it('answers the configured message, marked degraded, streamed and not, and keeps it in the history', async () => {
+    const fallbackMessages = { en: 'We are busy, try again soon.', de: 'Gerade ausgelastet.', fr: 'Occupé.' };
+    const { chat, store } = service('x', 16, { llm: allDown, config: { fallbackMessages } });
+    expect(await chat.reply(turn, signal)).toMatchObject({ reply: 'We are busy, try again soon.', degraded: true, finish_reason: 'stop', usage: { input_tokens: 0, output_tokens: 0 } });
+    const events = await collect(await chat.stream({ ...turn, language: 'de' }, signal));
+    expect(events.map((e) => e.type)).toEqual(['meta', 'delta', 'done']);
+    expect(events[1]).toEqual({ type: 'delta', text: 'Gerade ausgelastet.' });
+    expect(events[2]).toMatchObject({ type: 'done', degraded: true });
+    expect((await store.history('s1', 10)).map((m) => m.content)).toContain('We are busy, try again soon.');
   });
 });

@@ -117,6 +117,9 @@ describe('the retry loop', () => {
     expect(JSON.stringify(span?.attributes)).not.toContain('Hi');
     expect(JSON.stringify(span?.events)).not.toContain('Hi');
     expect(await metric('parley_llm_retries_total', { error_type: '503' })).toBe(2);
+    // Priced from the table: 1 $/token in, 2 $/token out for this model in the test.
+    expect(result.costUsd).toBeCloseTo(result.usage.input_tokens + 2 * result.usage.output_tokens);
+    expect(await metric('parley_llm_cost_usd_total')).toBeCloseTo(result.costUsd);
     expect(await metric('gen_ai_client_token_usage', { gen_ai_token_type: 'output' })).toBe(1);
   });
 
@@ -186,7 +189,7 @@ describe('fallbacks', () => {
     const { llm, metric } = build({ fallback: true });
     sim.sim.configure({ fail_next: { count: 3, fault: '503;retry_after_ms=10' } });
     const result = await llm.complete(request('Hi'), signal());
-    expect(result).toMatchObject({ model: 'llm-sim-1', fallback: true });
+    expect(result).toMatchObject({ model: 'llm-sim-1', fallback: true, costUsd: 0 });
     expect(backup.sim.stats().requests_total).toBe(1);
     expect((await chatSpans()).map((s) => s.name)).toEqual(['chat gpt-4o-mini', 'chat llm-sim-1']);
     expect(await metric('parley_llm_fallbacks_total', { from_model: 'gpt-4o-mini', to_model: 'llm-sim-1', reason: '503' })).toBe(1);
