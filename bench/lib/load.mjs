@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { runPaced } from './pacing.mjs';
 import { percentile } from './stats.mjs';
 
 /** A measurement that cannot be trusted (errors, non-2xx answers): the run exits non-zero. */
@@ -35,9 +36,6 @@ function checkFailures(what, { requests, non2xx, errors, sample }) {
  * of requests is waiting, the target cannot sustain the rate: the run stops early and says
  * when (`saturatedAfterMs`, from the start of the warm-up).
  */
-/** A paced run stops when this many seconds of requests wait for a free connection. */
-const MAX_BACKLOG_SECONDS = 1;
-
 export async function pacedLoad({ url, method = 'POST', path, body, rate, connections, warmupMs, durationMs, headersFor, what }) {
   const target = new URL(url);
   // No body (a GET): no content headers either.
@@ -48,26 +46,12 @@ export async function pacedLoad({ url, method = 'POST', path, body, rate, connec
     headerSets: headersFor(i).map((h) => ({ ...h, ...bodyHeaders })),
     sent: 0,
   }));
-  const idle = [...slots];
-  const waiting = [];
   const latencies = [];
-  const counts = { requests: 0, non2xx: 0, errors: 0, late: 0, sample: undefined };
-  const interval = 1000 / rate;
-  const start = performance.now() + 10;
-  const measureFrom = start + warmupMs;
-  const end = measureFrom + durationMs;
-  let due = start;
-  let inFlight = 0;
+  const counts = { requests: 0, non2xx: 0, errors: 0, sample: undefined };
   let completed = 0;
-  let scheduling = true;
-  let drained;
-  const allDone = new Promise((resolve) => (drained = resolve));
 
-  const send = (slot, dueAt, late) => {
-    const t0 = late ? dueAt : performance.now();
-    const measured = dueAt >= measureFrom;
+  const fire = (slot, { t0, measured, release }) => {
     let settled = false;
-    inFlight++;
     const finish = (status, text) => {
       if (settled) return;
       settled = true;
@@ -82,11 +66,7 @@ export async function pacedLoad({ url, method = 'POST', path, body, rate, connec
           counts.sample ??= `${status || 'error'} ${text.slice(0, 500)}`;
         }
       }
-      inFlight--;
-      const next = waiting.shift();
-      if (next !== undefined) send(slot, next, true);
-      else idle.push(slot);
-      if (!scheduling && inFlight === 0) drained();
+      release();
     };
     const headers = slot.headerSets[slot.sent++ % slot.headerSets.length];
     const req = request({ host: target.hostname, port: target.port, method, path, agent: slot.agent, headers }, (res) => {
@@ -100,42 +80,18 @@ export async function pacedLoad({ url, method = 'POST', path, body, rate, connec
     req.end(payload);
   };
 
-  const tick = () => {
-    const now = performance.now();
-    if (waiting.length > rate * MAX_BACKLOG_SECONDS) {
-      // The target cannot keep up: a longer run would only measure a growing queue.
-      counts.saturatedAfterMs = now - start;
-      waiting.length = 0;
-      due = end;
-    }
-    while (due <= now && due < end) {
-      const slot = idle.shift();
-      if (slot) send(slot, due, false);
-      else {
-        waiting.push(due);
-        if (due >= measureFrom) counts.late++;
-      }
-      due += interval;
-    }
-    if (due < end) setTimeout(tick, Math.max(0, due - performance.now()));
-    else {
-      scheduling = false;
-      if (inFlight === 0) drained();
-    }
-  };
-  setTimeout(tick, 10);
-  await allDone;
+  const paced = await runPaced({ rate, slots, warmupMs, durationMs, fire });
   for (const slot of slots) slot.agent.destroy();
 
-  if (counts.saturatedAfterMs === undefined || counts.requests > 0) checkFailures(what, counts);
+  if (paced.saturatedAfterMs === undefined || counts.requests > 0) checkFailures(what, counts);
   latencies.sort((a, b) => a - b);
   return {
-    saturatedAfterMs: counts.saturatedAfterMs,
+    saturatedAfterMs: paced.saturatedAfterMs,
     requests: counts.requests,
     completed,
     non2xx: counts.non2xx,
     errors: counts.errors,
-    late: counts.late,
+    late: paced.late,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };

@@ -8,6 +8,7 @@ const COLUMNS = [
   { key: 'added_p99_ms', title: '+p99 ms', num: 2, signed: true },
   { key: 'max_rps', title: 'max req/s', num: 0 },
   { key: 'ratio_vs_bare_proxy', title: 'ratio', num: 2 },
+  { key: 'mb_per_stream', title: 'MB/stream', num: 3 },
   { key: 'verdict_label', title: 'verdict' },
   { key: 'note', title: 'note' },
 ];
