@@ -9,6 +9,7 @@ const COLUMNS = [
   { key: 'max_rps', title: 'max req/s', num: 0 },
   { key: 'ratio_vs_bare_proxy', title: 'ratio', num: 2 },
   { key: 'mb_per_stream', title: 'MB/stream', num: 3 },
+  { key: 'mb_per_s', title: 'MB/s', num: 1 },
   { key: 'verdict_label', title: 'verdict' },
   { key: 'note', title: 'note' },
 ];
