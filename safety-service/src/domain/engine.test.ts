@@ -39,11 +39,11 @@ describe('moderate', () => {
     }
   });
 
-  it('blocks a private key, returning the submitted text and the finding', () => {
+  it('redacts a private key as a whole, keeping the rest of the reply', () => {
     const text = `Sure, here it is:\n${fakeSecrets.privateKey}`;
     const result = engine.moderate({ text, direction: 'output' });
-    expect(result.action).toBe('block');
-    expect(result.text).toBe(text);
+    expect(result.action).toBe('redact');
+    expect(result.text).toBe('Sure, here it is:\n[SECRET]');
     expect(result.findings).toEqual([
       { category: 'secret.private_key', rule: 'secret.private_key.pem.v1', start: 18, end: text.length },
     ]);

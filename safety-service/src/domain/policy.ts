@@ -32,10 +32,22 @@ export const DEFAULT_POLICY: Policy = policySchema.parse({
     'pii.phone': { input: 'redact', output: 'redact' },
     'pii.credit_card': { input: 'redact', output: 'redact' },
     'pii.iban': { input: 'redact', output: 'redact' },
+    'pii.national_id': { input: 'redact', output: 'redact' },
+    'pii.ip_address': { input: 'redact', output: 'redact' },
     'secret.api_key': { input: 'redact', output: 'redact' },
-    'secret.private_key': { input: 'block', output: 'block' },
+    // Redacted like any secret (the shared datasets' intended default): the rest of the reply stays useful.
+    'secret.private_key': { input: 'redact', output: 'redact' },
     // Injection is an attack on the model's instructions: only user input carries it.
     prompt_injection: { input: 'block', output: 'off' },
+    // Harm: the detectors flag requests for, or content of, clear harm (not mentions, history,
+    // prevention or fiction), so both directions block: a user asking and a model answering alike.
+    // Self-harm blocks too, so the caller can answer with help instead of a method.
+    'harm.illicit': { input: 'block', output: 'block' },
+    'harm.violence': { input: 'block', output: 'block' },
+    'harm.self_harm': { input: 'block', output: 'block' },
+    'harm.sexual_minors': { input: 'block', output: 'block' },
+    'harm.sexual': { input: 'block', output: 'block' },
+    'harm.hate': { input: 'block', output: 'block' },
   },
   placeholders: {
     'pii.email': '[EMAIL]',
@@ -43,6 +55,7 @@ export const DEFAULT_POLICY: Policy = policySchema.parse({
     'pii.credit_card': '[CREDIT_CARD]',
     'pii.iban': '[IBAN]',
     'pii.national_id': '[NATIONAL_ID]',
+    'pii.ip_address': '[IP_ADDRESS]',
     secret: '[SECRET]',
   },
 } satisfies z.input<typeof policySchema>);

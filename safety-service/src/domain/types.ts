@@ -5,6 +5,8 @@ export const CATEGORIES = [
   'pii.credit_card',
   'pii.iban',
   'pii.national_id',
+  // Contract addition (issue 5): IPv4/IPv6 addresses, not in the original ARCHITECTURE.md list.
+  'pii.ip_address',
   'secret.api_key',
   'secret.private_key',
   'prompt_injection',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fakeSecrets, randomString } from '../../../test/fixtures.js';
-import { apiKeyDetector, looksRandom } from './api-key.js';
+import { apiKeyDetector } from './api-key.js';
 
 const detect = (text: string) => apiKeyDetector.detect(text, { direction: 'output' });
 
@@ -52,9 +52,64 @@ describe('API key detector', () => {
     expect(view.toOriginal(match!.start, match!.end)).toEqual({ start: 6, end: hidden.length });
   });
 
-  it('tells random bodies from low-entropy ones', () => {
-    expect(looksRandom(randomString(32, 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 9))).toBe(true);
-    expect(looksRandom('abababababababababababababababab')).toBe(false);
-    expect(looksRandom('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).toBe(false);
+  const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  const b64url = (value: string): string => Buffer.from(value).toString('base64url');
+  const jwt = [b64url('{"alg":"HS256","typ":"JWT"}'), b64url('{"sub":"1234567890","iat":1516239022}'), randomString(43, `${ALNUM}-_`, 61)].join('.');
+
+  it.each([
+    ['a legacy sk- key of another provider', ['sk-', randomString(32, '0123456789abcdef', 62)].join(''), 'secret.api_key.sk_token.v1'],
+    ['an OpenAI project key with the marker', ['sk-proj-', randomString(40, ALNUM, 63), 'T3Blbk', 'FJ', randomString(40, ALNUM, 64)].join(''), 'secret.api_key.openai.v1'],
+    ['an Anthropic admin key', ['sk-ant-', 'admin01-', randomString(93, `${ALNUM}-_`, 65), 'AA'].join(''), 'secret.api_key.anthropic.v1'],
+    ['a GitHub OAuth token', ['gho', '_', randomString(36, ALNUM, 66)].join(''), 'secret.api_key.github.v1'],
+    ['a GitLab personal token', ['glpat', '-', randomString(20, ALNUM, 67)].join(''), 'secret.api_key.gitlab.v1'],
+    ['a routable GitLab token', ['glpat', '-', randomString(27, ALNUM, 68), '.01', randomString(7, 'abcdefghijklmnopqrstuvwxyz0123456789', 69)].join(''), 'secret.api_key.gitlab.v1'],
+    ['a GitLab runner registration token', ['GR1348941', randomString(20, ALNUM, 70)].join(''), 'secret.api_key.gitlab.v1'],
+    ['a Slack user token', ['xoxp-', '41684372915-1320496754-45609968301-', randomString(32, '0123456789abcdef', 71)].join(''), 'secret.api_key.slack.v1'],
+    ['a Slack webhook', ['https://hooks.slack.com/services/', 'T0DCUJB1Q/B0DD08H5G/', randomString(24, ALNUM, 72)].join(''), 'secret.api_key.slack_webhook.v1'],
+    ['a Stripe webhook secret', ['whsec', '_', randomString(32, ALNUM, 73)].join(''), 'secret.api_key.stripe.v1'],
+    ['a Google OAuth client secret', ['GOCSPX', '-', randomString(28, ALNUM, 74)].join(''), 'secret.api_key.google.v1'],
+    ['a Hugging Face token', ['hf', '_', randomString(34, LETTERS, 75)].join(''), 'secret.api_key.huggingface.v1'],
+    ['a JWT', jwt, 'secret.api_key.jwt.v1'],
+    ['an unsigned JWT', `${b64url('{"alg":"none"}')}.${b64url('{"sub":"test-user"}')}.`, 'secret.api_key.jwt.v1'],
+  ])('finds %s in prose, with its exact span', (_name, key, rule) => {
+    const text = `Use this one: ${key} and nothing else.`;
+    expect(detect(text)).toEqual([{ rule, start: 14, end: 14 + key.length }]);
+  });
+
+  it.each([
+    ['a Stripe publishable key', ['pk', '_live_', randomString(24, ALNUM, 80)].join('')],
+    ['an Anthropic key without its "AA" suffix', ['sk-ant-', 'api03-', randomString(93, ALNUM, 81), 'BB'].join('')],
+    ['a camelCase identifier after hf_', '- (id)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;'],
+    ['a GitLab placeholder', 'glpat-xxxxxxxx-xxxxxxxxxxxxxxxxxx.xxxxxxxxx'],
+    ['a Slack token masked with #', '"token4": "xoxp-572370529330-573807301142-572331691188-####################"'],
+    ['a Slack-prefixed handle in a URL', 'https://github.com/xoxa-nyc/xoxa-nyc.github.io/blob/master/README.md'],
+    ['a base64 string that is not a JWT', `eyJ${randomString(30, ALNUM, 82)}.eyJ${randomString(30, ALNUM, 83)}.abc`],
+    ['a PGP public key block', `-----BEGIN PGP PUBLIC KEY BLOCK-----\n${randomString(64, ALNUM, 84)}\n-----END PGP PUBLIC KEY BLOCK-----`],
+  ])('does not report %s', (_what, text) => {
+    expect(detect(text)).toEqual([]);
+  });
+
+  it('finishes on 100 KB of near-matches for every rule (hang guard, not a benchmark)', () => {
+    const inputs = [
+      `sk-${'a1'.repeat(50_000)}`,
+      'sk-ant-api03-'.repeat(8_000),
+      'AKIA'.repeat(25_000),
+      `xoxb-${'1-'.repeat(50_000)}`,
+      `xoxb-1${'-a1'.repeat(33_000)}#`,
+      `https://hooks.slack.com/services/${'a/'.repeat(50_000)}`,
+      `eyJ${'a'.repeat(50_000)}.eyJ${'b'.repeat(50_000)}`,
+      'eyJhbGciOiJIUzI1NiJ9.'.repeat(5_000),
+      `glpat-${'a'.repeat(100_000)}`,
+      `ghp_${'a'.repeat(100_000)}`,
+      `AIza${'-'.repeat(100_000)}`,
+      `bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t${'A'.repeat(100_000)}`,
+      `ABSKQmVkcm9ja0FQSUtleS${'A'.repeat(100_000)}`,
+    ];
+    for (const input of inputs) {
+      const started = performance.now();
+      detect(input);
+      expect(performance.now() - started, input.slice(0, 20)).toBeLessThan(1_000);
+    }
   });
 });

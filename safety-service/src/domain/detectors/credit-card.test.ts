@@ -40,4 +40,32 @@ describe('credit card detector', () => {
   ])('does not report %s', (_what, text) => {
     expect(found(text)).toEqual([]);
   });
+
+  it.each([
+    ['EN', `Please charge my Visa ${cards.visa} (exp 04/27, CVV 123).`, [cards.visa]],
+    ['DE', 'Meine Kreditkartennummer lautet 5555 5555 5555 4444, gültig bis 12/26.', ['5555 5555 5555 4444']],
+    ['FR', 'Ma carte bancaire : 4970-1012-3456-7893, expire le 03/27.', ['4970-1012-3456-7893']],
+  ])('finds card numbers in %s prose', (_language, text, numbers) => {
+    expect(found(text)).toEqual(numbers);
+  });
+
+  it.each([
+    ['an order id with a bad checksum', 'Bestellnummer 4111 1111 1111 1112 vom 15.01.2025'],
+    ['prices and dates', 'Total 1 299,00 €, le 2025-03-14, invoice 2024-0001-0002-0003'],
+    ['a phone number', 'Call +1 415 555 0132 or 0171 1234567'],
+  ])('does not report %s', (_what, text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it.each([
+    ['grouped digits', '4111 '],
+    ['dashed digits', '4111-'],
+    ['one endless digit run', '4'],
+    ['short groups', '0 12 '],
+  ])('completes on a 100 KB run of %s', (_what, unit) => {
+    const text = unit.repeat(Math.ceil(100_000 / unit.length));
+    const started = performance.now();
+    creditCardDetector.detect(text, { direction: 'output' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
 });

@@ -20,4 +20,28 @@ describe('email detector', () => {
     expect(found('ping @channel, see git@ or user@localhost')).toEqual([]);
     expect(found('this is not an email: hello-world here')).toEqual([]);
   });
+
+  it.each([
+    ['EN', 'Send the invoice to billing.team@acme-corp.com by Friday.', ['billing.team@acme-corp.com']],
+    ['DE', 'Bitte schreiben Sie an max.mustermann@beispiel.de oder an büro@müller-gmbh.de.', ['max.mustermann@beispiel.de', 'büro@müller-gmbh.de']],
+    ['FR', "Écrivez à jean-pierre.dupont@exemple.fr ou à l'adresse contact@société.fr.", ['jean-pierre.dupont@exemple.fr', 'contact@société.fr']],
+  ])('finds addresses in %s prose', (_language, text, addresses) => {
+    expect(found(text)).toEqual(addresses);
+  });
+
+  it('does not report a package scope, a version pin or an IP login', () => {
+    expect(found('npm i @types/node@24.1.0; ssh admin@10.0.0.5; pip install foo==1.2')).toEqual([]);
+  });
+
+  it.each([
+    ['dotted atoms without an @', 'a.'],
+    ['@ after every letter', 'a@'],
+    ['a domain of endless labels', 'x@a.'],
+    ['dashes in a label', 'x@a-'],
+  ])('completes on a 100 KB run of %s', (_what, unit) => {
+    const text = unit.length > 2 ? unit.slice(0, 2) + unit.slice(2).repeat(50_000) : unit.repeat(50_000);
+    const started = performance.now();
+    emailDetector.detect(text, { direction: 'output' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
 });

@@ -36,4 +36,30 @@ describe('IBAN detector', () => {
     expect(found('de89 3704 0044 0532 0130 00')).toEqual([]);
     expect(found('ZZ89 3704 0044 0532 0130 00')).toEqual([]);
   });
+
+  it.each([
+    ['EN', 'Please wire the deposit to GB29 NWBK 6016 1331 9268 19 by Monday.', ['GB29 NWBK 6016 1331 9268 19']],
+    ['DE', 'Überweisen Sie den Betrag auf DE89 3704 0044 0532 0130 00 (Verwendungszweck: Rechnung 2025-17).', ['DE89 3704 0044 0532 0130 00']],
+    ['FR', 'Mon IBAN est FR1420041010050500013M02606, merci.', ['FR1420041010050500013M02606']],
+  ])('finds IBANs in %s prose', (_language, text, expected) => {
+    expect(found(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['a country code and digits in a sentence', 'DE 2025 results, FR12 test, NL rank 42'],
+    ['a product code', 'Part number DE12ABCD34567890 is out of stock.'],
+  ])('does not report %s', (_what, text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it.each([
+    ['grouped country codes', 'DE89 '],
+    ['glued country codes', 'DE89'],
+    ['one endless IBAN body', 'DE89 3704'],
+  ])('completes on a 100 KB run of %s', (_what, unit) => {
+    const text = unit.repeat(Math.ceil(100_000 / unit.length));
+    const started = performance.now();
+    ibanDetector.detect(text, { direction: 'output' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
 });
