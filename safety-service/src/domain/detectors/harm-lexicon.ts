@@ -481,55 +481,119 @@ export interface HarmRule {
 const MAX_HITS_EVALUATED = 256;
 const MAX_FINDINGS = 8;
 
+interface AnchoredPattern {
+  /** The pattern after its request frame and free gap, compiled sticky. */
+  tail: RegExp;
+  /** Free words allowed between the frame and the tail (the pattern's `freeGap(n)`); -1: none, the tail follows the frame directly. */
+  gap: number;
+}
+
 interface CompiledRule {
   id: string;
   /** One regex per pattern: V8 does not factor a shared prefix out of an alternation, so one big one is slower. */
   patterns: readonly RegExp[];
   /**
-   * Patterns that start with the request frame, without it, compiled sticky: they are tried
-   * only where the frame matched (found once per text), not at every word of it. Scanning a
-   * 4 KB text with every pattern's own copy of the frame took most of the engine's time.
+   * Patterns that start with the request frame: tried only where the frame matched (found once
+   * per text), and after the free words that follow it (found once per frame, negators
+   * checked once), not by every pattern at every word of the text. Scanning a 4 KB text with
+   * every pattern's own copy of the frame and gap took most of the engine's time.
    */
-  afterRequest: readonly RegExp[];
+  anchored: readonly AnchoredPattern[];
   contrast: readonly ContrastKind[];
   weight: number;
 }
 
-const REQUEST_RE = new RegExp(`\\b(?:${REQUEST})`, 'gu');
-let requestCache: { text: string; ends: { start: number; end: number }[] } | undefined;
+// Ends at a word's end, so "good way" backtracks to "good ways" as it would inside a whole pattern.
+const REQUEST_RE = new RegExp(`\\b(?:${REQUEST})(?![a-z0-9'-])`, 'gu');
+const NEGATOR_AT = new RegExp(`(?:${NEGATORS})\\b`, 'uy');
+const FREE_WORD_AT = /[^ .!?;]+ /uy;
+const MAX_GAP = 6;
 
-/** Where the request frame matches in `text`, computed once for all rules of all detectors. */
-function requestFrames(text: string): { start: number; end: number }[] {
-  if (requestCache?.text !== text) {
-    const ends: { start: number; end: number }[] = [];
+interface Frame {
+  start: number;
+  /** Where a tail may start after 0, 1, 2... free words; stops before a negator. */
+  tails: number[];
+}
+let frameCache: { text: string; frames: Frame[] } | undefined;
+
+/** The request frames in `text` and the tail positions after each, computed once for all rules of all detectors. */
+function requestFrames(text: string): Frame[] {
+  if (frameCache?.text !== text) {
+    const frames: Frame[] = [];
     for (const m of text.matchAll(REQUEST_RE)) {
-      ends.push({ start: m.index, end: m.index + m[0].length });
-      if (ends.length >= MAX_HITS_EVALUATED) break;
+      const end = m.index + m[0].length;
+      const tails = [end];
+      if (text[end] === ' ') {
+        let at = end + 1;
+        tails.push(at);
+        for (let n = 0; n < MAX_GAP; n++) {
+          NEGATOR_AT.lastIndex = at;
+          if (NEGATOR_AT.test(text)) break;
+          FREE_WORD_AT.lastIndex = at;
+          if (!FREE_WORD_AT.test(text)) break;
+          at = FREE_WORD_AT.lastIndex;
+          tails.push(at);
+        }
+      }
+      frames.push({ start: m.index, tails });
+      if (frames.length >= MAX_HITS_EVALUATED) break;
     }
-    requestCache = { text, ends };
+    frameCache = { text, frames };
   }
-  return requestCache.ends;
+  return frameCache.frames;
+}
+
+/** `REQUEST`, a space and `freeGap(n)` at the start of a pattern: split off so the gap is walked once per frame. */
+function splitAnchor(pattern: string): { tail: string; gap: number } | undefined {
+  if (!pattern.startsWith(REQUEST)) return undefined;
+  const rest = pattern.slice(REQUEST.length);
+  for (let n = 0; n <= MAX_GAP; n++) {
+    const prefix = ` ${freeGap(n)}`;
+    if (rest.startsWith(prefix)) return { tail: rest.slice(prefix.length), gap: n };
+  }
+  return { tail: rest, gap: -1 };
+}
+
+/**
+ * A rule's anchored patterns, one sticky alternation per gap length: at a fixed position a
+ * failing alternative costs a character or two, while each separate regex execution has a
+ * fixed cost that, times patterns, frames and positions, dominated the engine.
+ */
+function anchoredPatterns(patterns: readonly string[]): AnchoredPattern[] {
+  const byGap = new Map<number, string[]>();
+  for (const p of patterns) {
+    const split = splitAnchor(p);
+    if (split) byGap.set(split.gap, [...(byGap.get(split.gap) ?? []), split.tail]);
+  }
+  return [...byGap].map(([gap, tails]) => ({ tail: new RegExp(`(?:${tails.map((t) => `(?:${t})`).join('|')})(?![a-z0-9-])`, 'uy'), gap }));
 }
 
 export function compileRules(rules: readonly HarmRule[]): CompiledRule[] {
   return rules.map((rule) => ({
     id: rule.id,
     patterns: rule.patterns.filter((p) => !p.startsWith(REQUEST)).map((p) => new RegExp(`\\b(?:${p})(?![a-z0-9-])`, 'gu')),
-    afterRequest: rule.patterns.filter((p) => p.startsWith(REQUEST)).map((p) => new RegExp(`(?:${p.slice(REQUEST.length)})(?![a-z0-9-])`, 'uy')),
+    anchored: anchoredPatterns(rule.patterns),
     contrast: rule.contrast,
     weight: rule.weight ?? 1,
   }));
 }
 
-/** Every hit of a rule: free-standing patterns anywhere, request-frame patterns right after a frame. */
+/** Every hit of a rule: free-standing patterns anywhere, anchored ones after a request frame. */
 function* hitsOf(rule: CompiledRule, text: string): Generator<{ start: number; end: number }> {
   for (const pattern of rule.patterns) for (const m of text.matchAll(pattern)) yield { start: m.index, end: m.index + m[0].length };
-  if (rule.afterRequest.length === 0) return;
+  if (rule.anchored.length === 0) return;
   for (const frame of requestFrames(text)) {
-    for (const pattern of rule.afterRequest) {
-      pattern.lastIndex = frame.end;
-      const m = pattern.exec(text);
-      if (m) yield { start: frame.start, end: frame.end + m[0].length };
+    for (const { tail, gap } of rule.anchored) {
+      // gap -1: right after the frame (tails[0]); gap n: after the space and 0..n free words (tails[1..n+1]).
+      const positions = gap < 0 ? frame.tails.slice(0, 1) : frame.tails.slice(1, gap + 2);
+      for (const at of positions) {
+        tail.lastIndex = at;
+        const m = tail.exec(text);
+        if (m) {
+          yield { start: frame.start, end: at + m[0].length };
+          break;
+        }
+      }
     }
   }
 }
