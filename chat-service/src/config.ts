@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, portSchema, urlSchema } from '@parley/platform';
+import { baseConfigSchema, portSchema, promptConfigShape, urlSchema } from '@parley/platform';
 import { priceTableSchema } from './llm/pricing.js';
 
 /** A JSON value in an environment variable, validated by `schema`. */
@@ -85,11 +85,8 @@ export const configSchema = baseConfigSchema.extend({
   FEEDBACK_ENABLED: z.stringbool().default(false),
   FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
   FEEDBACK_COMMENT_MAX_CHARS: z.coerce.number().int().min(1).max(10_000).default(1_000),
-  SYSTEM_PROMPT_EN: z.string().min(1).optional(),
-  SYSTEM_PROMPT_DE: z.string().min(1).optional(),
-  SYSTEM_PROMPT_FR: z.string().min(1).optional(),
-  /** Appended to the system prompt in every language, e.g. "You are the assistant of example.com; ask whether the visitor is a recruiter, a hiring manager or a peer, and adapt." */
-  CHAT_PERSONA: z.string().min(1).max(8_000).optional(),
+  /** SYSTEM_PROMPT_EN/_DE/_FR, CHAT_PERSONA, PROMPT_CANARY: shared with safety-service, which recognises them in replies. */
+  ...promptConfigShape,
 }).superRefine((c, ctx) => {
   const messages = [c.LLM_FALLBACK_MESSAGE_EN, c.LLM_FALLBACK_MESSAGE_DE, c.LLM_FALLBACK_MESSAGE_FR].filter((m) => m !== undefined);
   if (messages.length !== 0 && messages.length !== 3) {

@@ -1,4 +1,4 @@
-import { SafetyUnavailableError, createIdentitySigner, createIdentityVerifier, createRedis, runService } from '@parley/platform';
+import { SafetyUnavailableError, createIdentitySigner, createIdentityVerifier, createRedis, resolvePromptConfig, runService } from '@parley/platform';
 import { shutdownTelemetry } from '@parley/platform/instrumentation';
 import { createHttpSafetyClient } from './adapters/http-safety-client.js';
 import { createMemoryConversationStore } from './adapters/memory-conversation-store.js';
@@ -6,7 +6,7 @@ import { createRedisConversationStore } from './adapters/redis-conversation-stor
 import { createApp } from './app.js';
 import { configSchema } from './config.js';
 import type { ConversationStore } from './domain/ports.js';
-import { DEFAULT_SYSTEM_PROMPTS } from './domain/prompt.js';
+import { withCanaries } from './domain/prompt.js';
 import { createResilientLlm } from './llm/create-llm.js';
 import { isUpstreamFailure } from './llm/resilient-llm.js';
 import { createBreakers } from './resilience/breakers.js';
@@ -89,6 +89,9 @@ await runService({
       },
       { registry: metrics.registry, logger, breakers },
     );
+    // The canary is a secret of the deployment: logged only as where it came from.
+    const prompts = resolvePromptConfig(config);
+    logger.info({ prompt_canary: prompts.canaryConfigured ? 'configured' : 'derived', persona: prompts.persona !== undefined }, 'system prompts configured');
     const fallbackMessages =
       config.LLM_FALLBACK_MESSAGE_EN && config.LLM_FALLBACK_MESSAGE_DE && config.LLM_FALLBACK_MESSAGE_FR
         ? { en: config.LLM_FALLBACK_MESSAGE_EN, de: config.LLM_FALLBACK_MESSAGE_DE, fr: config.LLM_FALLBACK_MESSAGE_FR }
@@ -117,16 +120,12 @@ await runService({
         temperature: config.LLM_TEMPERATURE,
         historyLimit: config.HISTORY_MAX_MESSAGES,
         contextTokens: config.LLM_CONTEXT_TOKENS,
-        persona: config.CHAT_PERSONA,
+        persona: prompts.persona,
         fallbackMessages,
         safetyWindowChars: config.SAFETY_WINDOW_CHARS,
         safetyHoldbackChars: config.SAFETY_HOLDBACK_CHARS,
         safetyFlushMs: config.SAFETY_FLUSH_MS,
-        systemPrompts: {
-          en: config.SYSTEM_PROMPT_EN ?? DEFAULT_SYSTEM_PROMPTS.en,
-          de: config.SYSTEM_PROMPT_DE ?? DEFAULT_SYSTEM_PROMPTS.de,
-          fr: config.SYSTEM_PROMPT_FR ?? DEFAULT_SYSTEM_PROMPTS.fr,
-        },
+        systemPrompts: withCanaries(prompts.systemPrompts, prompts.canary),
       },
       maxMessageChars: config.MAX_MESSAGE_CHARS,
       feedback: { store: feedbackStore, enabled: config.FEEDBACK_ENABLED, maxCommentChars: config.FEEDBACK_COMMENT_MAX_CHARS },

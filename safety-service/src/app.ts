@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createHttpApp, type Health, type IdentityVerifier, type Logger, type Metrics } from '@parley/platform';
 import type { Express } from 'express';
 import { DEFAULT_MAX_TEXT_CHARS } from './config.js';
 import { createModerator, type Moderator } from './domain/engine.js';
+import { DEFAULT_POLICY, ruleFor } from './domain/policy.js';
 import { createModerationTelemetry } from './moderation-telemetry.js';
+import type { PolicyActionLookup } from './telemetry/decision-record.js';
 import { moderateRoutes } from './routes/moderate.routes.js';
 
 /** The audience safety-service accepts in the internal identity; callers sign for it. */
@@ -18,12 +21,21 @@ export interface AppDeps {
   moderator?: Moderator;
   /** Default: 32000. */
   maxTextChars?: number;
+  /** Keys the match hashes in decision records (SAFETY_AUDIT_SALT). Default: random per app, so hashes correlate only within it. */
+  auditSalt?: string | Uint8Array;
+  /** The policy's action per category and direction, for each recorded finding. Default: the built-in policy's. */
+  policyAction?: PolicyActionLookup;
 }
 
 /** Wiring only: no listening, no environment, no I/O. */
 export function createApp(deps: AppDeps): Express {
   const moderator = deps.moderator ?? createModerator();
-  const telemetry = createModerationTelemetry({ registry: deps.metrics.registry, logger: deps.logger });
+  const telemetry = createModerationTelemetry({
+    registry: deps.metrics.registry,
+    logger: deps.logger,
+    auditSalt: deps.auditSalt ?? randomBytes(32),
+    policyAction: deps.policyAction ?? ((category, direction) => ruleFor(DEFAULT_POLICY, category, direction)),
+  });
   return createHttpApp(
     // Every path speaks RFC 9457: /v1/moderate is internal, not the OpenAI-compatible surface.
     { logger: deps.logger, metrics: deps.metrics, health: deps.health, errorFormat: () => 'problem' },

@@ -16,7 +16,7 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
 /** An app with a capturing log stream and its own metrics registry. */
-function build(options: { maxTextChars?: number } = {}) {
+function build(options: { maxTextChars?: number; auditSalt?: string } = {}) {
   const lines: string[] = [];
   const logger = createLogger({ service: 'safety-service', level: 'info', destination: { write: (line: string) => lines.push(line) } });
   const app = createApp({
@@ -116,13 +116,14 @@ describe('POST /v1/moderate: decisions', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^safety_decisions_total\{direction="output",action="redact"\} 1$/m);
     expect(metrics.text).toMatch(/^safety_decisions_total\{direction="input",action="block"\} 0$/m);
-    expect(metrics.text).toMatch(/^safety_findings_total\{category="secret\.api_key"\} 1$/m);
-    expect(metrics.text).toMatch(/^safety_findings_total\{category="pii\.email"\} 1$/m);
+    expect(metrics.text).toMatch(/^safety_findings_total\{direction="output",category="secret\.api_key",rule="secret\.api_key\.openai\.v1",action="redact"\} 1$/m);
+    expect(metrics.text).toMatch(/^safety_findings_total\{direction="output",category="pii\.email",rule="pii\.email\.v1",action="redact"\} 1$/m);
+    expect(metrics.text).toMatch(/^safety_decision_categories_total\{direction="output",category="pii\.email",action="redact"\} 1$/m);
     expect(metrics.text).toMatch(/^safety_check_duration_seconds_count\{direction="output"\} 1$/m);
     expect(metrics.text).not.toContain(fakeSecrets.openai);
   });
 
-  it('logs one line per decision with its fields, and never the text', async () => {
+  it('logs one decision record with its findings hashed, linked to the caller\'s trace, and never the text', async () => {
     const { app, lines, logs } = build();
     const text = `Mail jane@example.com, key ${fakeSecrets.github}`;
     await request(app)
@@ -131,7 +132,7 @@ describe('POST /v1/moderate: decisions', () => {
       .set('traceparent', TRACEPARENT)
       .send({ text, direction: 'output', language: 'en' })
       .expect(200);
-    const decisions = logs().filter((l) => l['msg'] === 'moderation decision');
+    const decisions = logs().filter((l) => l['msg'] === 'safety decision');
     expect(decisions).toHaveLength(1);
     expect(decisions[0]).toMatchObject({
       service: 'safety-service',
@@ -139,8 +140,11 @@ describe('POST /v1/moderate: decisions', () => {
       direction: 'output',
       action: 'redact',
       categories: ['pii.email', 'secret.api_key'],
-      rules: ['pii.email.v1', 'secret.api_key.github.v1'],
-      findings: 2,
+      finding_count: 2,
+      findings: [
+        { category: 'pii.email', rule: 'pii.email.v1', action: 'redact', start: 5, end: 21, match_hash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+        { category: 'secret.api_key', rule: 'secret.api_key.github.v1', action: 'redact', start: 27, end: text.length, match_hash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+      ],
       policy_version: 'default.v1',
       language: 'en',
       caller: 'chat-service',
@@ -152,6 +156,27 @@ describe('POST /v1/moderate: decisions', () => {
     expect(all).not.toContain('jane@example.com');
     expect(all).not.toContain(fakeSecrets.github);
     expect(all).not.toContain('Mail ');
+    expect(all).not.toContain('[EMAIL]');
+  });
+
+  it('writes no decision record for a clean allow', async () => {
+    const { app, logs } = build();
+    await request(app).post('/v1/moderate').set(IDENTITY_HEADER, identity).send({ text: 'Hello there', direction: 'input' }).expect(200);
+    expect(logs().filter((l) => l['msg'] === 'safety decision')).toEqual([]);
+  });
+
+  it('hashes equal matches equally under the same SAFETY_AUDIT_SALT, differently under another', async () => {
+    const hashes = async (auditSalt: string) => {
+      const { app, logs } = build({ auditSalt });
+      for (const text of ['jane@example.com here', 'Mail to jane@example.com']) {
+        await request(app).post('/v1/moderate').set(IDENTITY_HEADER, identity).send({ text, direction: 'input' }).expect(200);
+      }
+      return logs().map((l) => (l['findings'] as { match_hash: string }[] | undefined)?.[0]?.match_hash).filter(Boolean);
+    };
+    const [a, b] = await hashes('salt-one-0123456789abcdef0123456789');
+    const [c] = await hashes('salt-two-0123456789abcdef0123456789');
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
   });
 });
 

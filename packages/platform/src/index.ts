@@ -8,6 +8,7 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './openai-api.js';
+export * from './prompts.js';
 export * from './redis.js';
 export * from './service.js';
 export * from './sse.js';

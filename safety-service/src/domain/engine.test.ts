@@ -110,19 +110,28 @@ describe('moderate', () => {
     expect(strict.moderate({ text: 'a@b.io', direction: 'output' })).toMatchObject({ action: 'allow', findings: [] });
   });
 
-  it('reports findings but allows when the policy says allow (monitor mode)', () => {
+  it('reports findings but allows when the policy says flag (monitor mode)', () => {
     const monitor = createModerator({
-      policy: { ...DEFAULT_POLICY, rules: { ...DEFAULT_POLICY.rules, 'pii.phone': { input: 'allow', output: 'allow' } } },
+      policy: { ...DEFAULT_POLICY, rules: { ...DEFAULT_POLICY.rules, 'pii.phone': { input: 'flag', output: 'flag' } } },
     });
     const result = monitor.moderate({ text: 'call 030 1234567', direction: 'output' });
     expect(result).toMatchObject({ action: 'allow', text: 'call 030 1234567' });
     expect(result.findings).toHaveLength(1);
   });
 
+  it('neither reports nor redacts what the policy allows, while the detector still claims its characters', () => {
+    const text = `card ${cards.visa}`;
+    const allowCards = createModerator({
+      policy: { ...DEFAULT_POLICY, rules: { ...DEFAULT_POLICY.rules, 'pii.credit_card': { input: 'allow', output: 'allow' } } },
+    });
+    // Without the card detector the digits would be redacted as a phone number.
+    expect(allowCards.moderate({ text, direction: 'output' })).toEqual({ action: 'allow', text, findings: [], policy_version: 'default.v1' });
+  });
+
   it('rejects a policy with an unknown category or action', () => {
     expect(() => policySchema.parse({ ...DEFAULT_POLICY, rules: { 'pii.mail': { input: 'redact', output: 'redact' } } })).toThrow();
     expect(() => policySchema.parse({ ...DEFAULT_POLICY, rules: { 'pii.email': { input: 'mask', output: 'redact' } } })).toThrow();
-    expect(policySchema.parse({ ...DEFAULT_POLICY, rules: { 'custom.project_x': { input: 'block', output: 'off' } } })).toBeDefined();
+    expect(() => policySchema.parse({ ...DEFAULT_POLICY, rules: { 'custom.project_x': { input: 'block', output: 'off' } } })).toThrow(/under `custom`/);
   });
 
   it('handles empty text and a text of only invisible characters', () => {

@@ -1,7 +1,8 @@
 import { createViews } from './normalize.js';
 import { DEFAULT_DETECTORS } from './detectors/index.js';
 import type { Detector } from './detectors/detector.js';
-import { DEFAULT_POLICY, placeholderFor, ruleFor, stricter, type Policy } from './policy.js';
+import { createCustomDetectors } from './custom-rules.js';
+import { DEFAULT_POLICY, actionOf, createAllowList, minScoreFor, placeholderFor, ruleFor, stricter, type Policy } from './policy.js';
 import type { Action, Finding, ModerationRequest, ModerationResult } from './types.js';
 
 export interface Moderator {
@@ -11,6 +12,7 @@ export interface Moderator {
 
 export interface ModeratorOptions {
   policy?: Policy;
+  /** The built-in detectors to run; the policy's `custom` deny-lists are added to them. */
   detectors?: readonly Detector[];
 }
 
@@ -52,7 +54,8 @@ function redact(text: string, spans: readonly { start: number; end: number; plac
 /** The moderation engine: pure, synchronous, no I/O; one instance serves every request. */
 export function createModerator(options: ModeratorOptions = {}): Moderator {
   const policy = options.policy ?? DEFAULT_POLICY;
-  const detectors = options.detectors ?? DEFAULT_DETECTORS;
+  const detectors = [...(options.detectors ?? DEFAULT_DETECTORS), ...createCustomDetectors(policy)];
+  const allowListed = createAllowList(policy);
 
   return {
     policyVersion: policy.version,
@@ -65,16 +68,17 @@ export function createModerator(options: ModeratorOptions = {}): Moderator {
         for (const match of detector.detect(viewed, { direction, language })) {
           const { start, end } = toOriginal(match.start, match.end);
           if (end <= start) continue;
+          // Allow-listed values drop out before overlaps are settled, so they cannot hide anything.
+          if (allowListed(detector.category, text.slice(start, end))) continue;
+          // A detector that scores its hits (harm) may attach the score; the policy sets the bar.
+          if ('score' in match && typeof match.score === 'number' && match.score < minScoreFor(policy, detector.category)) continue;
           candidates.push({ category: detector.category, rule: match.rule, start, end, kind: detector.kind, priority: detector.priority });
         }
       }
       const kept = resolveOverlaps(candidates);
 
       let action: Action = 'allow';
-      for (const finding of kept) {
-        const rule = ruleFor(policy, finding.category, direction);
-        if (rule !== 'off') action = stricter(action, rule);
-      }
+      for (const finding of kept) action = stricter(action, actionOf(ruleFor(policy, finding.category, direction)));
       const redacted =
         action === 'redact'
           ? redact(
@@ -87,7 +91,10 @@ export function createModerator(options: ModeratorOptions = {}): Moderator {
       return {
         action,
         text: redacted,
-        findings: kept.map(({ category, rule, start, end }) => ({ category, rule, start, end })),
+        // `allow` findings only held their characters against other spans; `flag` ones are reported.
+        findings: kept
+          .filter((f) => ruleFor(policy, f.category, direction) !== 'allow')
+          .map(({ category, rule, start, end }) => ({ category, rule, start, end })),
         policy_version: policy.version,
       };
     },

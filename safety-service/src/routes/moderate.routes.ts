@@ -47,18 +47,16 @@ export function moderateRoutes(deps: ModerateRouteDeps): Router {
           { extensions: { max_chars: deps.maxTextChars } },
         );
       }
-      const started = process.hrtime.bigint();
-      const result = deps.moderator.moderate(request);
-      const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.telemetry.record({
-        direction: request.direction,
-        language: request.language,
-        caller: identityOf(res).issuer,
-        textLength: request.text.length,
-        durationSeconds,
-        result,
-        traceId: locals(res).traceId,
-      });
+      const result = deps.telemetry.check(
+        {
+          direction: request.direction,
+          language: request.language,
+          caller: identityOf(res).issuer,
+          text: request.text,
+          traceId: locals(res).traceId,
+        },
+        () => deps.moderator.moderate(request),
+      );
       res.json(result);
     },
   );
