@@ -66,8 +66,14 @@ describe('limits hold across gateway replicas sharing one Redis', () => {
     await Promise.all([first.stop(), second.stop()]);
     const admitted = statuses.filter((s) => s === 200).length;
     const refused = statuses.filter((s) => s === 429).length;
-    const byStatus = statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
-    expect({ admitted, refused, byStatus }).toEqual({ admitted: 100, refused: 900, byStatus: { 200: 100, 429: 900 } });
+    // Fail closed: a limit check that outlives LIMITS_REDIS_TIMEOUT_MS (event loops starved by this
+    // burst on two cores: seen once in CI) is a 503, never an admission. It may still have taken
+    // its slot in Redis, so the bound is: never more than 100 admitted, and only 503s make up a shortfall.
+    const unavailable = statuses.filter((s) => s === 503).length;
+    expect(admitted + refused + unavailable).toBe(1_000);
+    expect(admitted).toBeLessThanOrEqual(100);
+    expect(admitted + unavailable).toBeGreaterThanOrEqual(100);
+    expect(unavailable).toBeLessThanOrEqual(10);
   }, 60_000);
 });
 
