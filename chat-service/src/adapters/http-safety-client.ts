@@ -7,6 +7,7 @@ const moderationSchema = z.object({
   text: z.string(),
   findings: z.array(z.object({ category: z.string(), rule: z.string(), start: z.number().int(), end: z.number().int() })),
   policy_version: z.string(),
+  hold_from: z.number().int().min(0).optional(),
 });
 
 export interface HttpSafetyClientOptions {

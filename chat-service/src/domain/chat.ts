@@ -243,7 +243,7 @@ export class ChatService {
       return events(exchange.messageId, { reply: fallback, ...this.degraded(request.model, input.action) });
     }
     return (async function* (): AsyncGenerator<ChatEvent> {
-      const guard = new OutputGuard((text) => safety.moderate({ text, direction: 'output', language: exchange.language }, signal), {
+      const guard = new OutputGuard((text) => safety.moderate({ text, direction: 'output', language: exchange.language, stream: true }, signal), {
         windowChars: config.safetyWindowChars,
         holdbackChars: config.safetyHoldbackChars,
         flushMs: config.safetyFlushMs,

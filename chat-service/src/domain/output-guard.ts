@@ -76,6 +76,10 @@ export class OutputGuard {
       this.note('block');
       return { kind: 'block' };
     }
+    // safety-service's streaming mode: a value may have begun that later chunks finish (a key,
+    // a PEM block, an IBAN): nothing from its start is released until it is complete.
+    if (!final && result.hold_from !== undefined) end = Math.min(end, result.hold_from);
+    if (end <= 0) return WAIT;
     let released: string;
     if (final) {
       released = result.text;

@@ -73,10 +73,13 @@ export interface ModerationResult {
   text: string;
   findings: SafetyFinding[];
   policy_version: string;
+  /** Streaming mode only: from this offset a value may be unfinished; release only what comes before. */
+  hold_from?: number | undefined;
 }
 
 export interface SafetyClient {
-  moderate(input: { text: string; direction: 'input' | 'output'; language: Language }, signal: AbortSignal): Promise<ModerationResult>;
+  /** `stream`: `text` is a window of a reply still being generated (safety-service's streaming mode). */
+  moderate(input: { text: string; direction: 'input' | 'output'; language: Language; stream?: boolean }, signal: AbortSignal): Promise<ModerationResult>;
 }
 
 export interface ConversationStore {

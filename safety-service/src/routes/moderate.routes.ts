@@ -10,6 +10,7 @@ import {
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Moderator } from '../domain/engine.js';
+import { holdFrom } from '../domain/stream-hold.js';
 import { DIRECTIONS, LANGUAGES } from '../domain/types.js';
 import { TextTooLongError } from '../errors.js';
 import type { ModerationTelemetry } from '../moderation-telemetry.js';
@@ -18,6 +19,12 @@ export const moderateBodySchema = z.object({
   text: z.string(),
   direction: z.enum(DIRECTIONS),
   language: z.enum(LANGUAGES).optional(),
+  /**
+   * Streaming mode: `text` is a window of a reply still being generated. The answer adds
+   * `hold_from`, the offset from which a value may be unfinished (see domain/stream-hold.ts):
+   * release only text before it, and send the rest again with the next chunks.
+   */
+  stream: z.boolean().optional(),
 });
 
 export interface ModerateRouteDeps {
@@ -57,7 +64,7 @@ export function moderateRoutes(deps: ModerateRouteDeps): Router {
         },
         () => deps.moderator.moderate(request),
       );
-      res.json(result);
+      res.json(request.stream ? { ...result, hold_from: holdFrom(request.text) } : result);
     },
   );
   router.all('/v1/moderate', methodNotAllowed(['POST']));
