@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
     app.use(configRoutes(deps.publicConfig));
-    app.use(sessionRoutes({ sessions: deps.sessions, access, audit, signer: deps.signer, chatServiceUrl: deps.chatServiceUrl }));
+    app.use(sessionRoutes({ sessions: deps.sessions, access, audit, relay }));
     // Before adminRoutes: its /api/v1/admin guard would otherwise run a second time for the feedback read.
     app.use(
       feedbackRoutes({

@@ -1,9 +1,10 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { IDENTITY_HEADER, ServiceUnavailableError, jsonBody, parseWith, type IdentitySigner } from '@parley/platform';
-import { authOf, internalIdentityOf, principalOf, type Access } from '../auth/access.js';
+import { ServiceUnavailableError, jsonBody, parseWith } from '@parley/platform';
+import { authOf, principalOf, type Access } from '../auth/access.js';
 import type { AuditRecorder } from '../auth/audit-recorder.js';
 import type { SessionService } from '../domain/sessions.js';
+import type { ChatServiceRelay, UpstreamReply } from '../proxy/chat-service-relay.js';
 
 const createSessionBody = z.strictObject({ language: z.enum(['en', 'de', 'fr']).default('en') });
 
@@ -11,29 +12,20 @@ export interface SessionRoutesOptions {
   sessions: SessionService;
   access: Access;
   audit: AuditRecorder;
-  signer: IdentitySigner;
-  chatServiceUrl: string;
-  /** Injected for tests; global fetch by default. */
-  fetch?: typeof fetch;
+  /** Export and erase live in chat-service: called as the session, through the relay. */
+  relay: ChatServiceRelay;
 }
 
 /** Sessions: mint (anyone), export and erase (the session itself). */
 export function sessionRoutes(options: SessionRoutesOptions): Router {
   const { sessions, access, audit } = options;
-  const doFetch = options.fetch ?? fetch;
   const router = Router();
 
-  /** Calls chat-service for this principal (export and erase live there). */
-  const callChat = async (res: Response, method: 'GET' | 'DELETE', path: string): Promise<globalThis.Response> => {
-    const identity = await options.signer.sign(internalIdentityOf(res), 'chat-service');
-    let upstream: globalThis.Response;
-    try {
-      upstream = await doFetch(new URL(path, options.chatServiceUrl), { method, headers: { [IDENTITY_HEADER]: identity }, signal: AbortSignal.timeout(10_000) });
-    } catch (err) {
-      throw new ServiceUnavailableError('The chat service is unavailable; try again shortly.', { cause: err, retryAfterSeconds: 5 });
-    }
-    if (!upstream.ok) throw new ServiceUnavailableError(`The chat service answered ${upstream.status}.`, { retryAfterSeconds: 5 });
-    return upstream;
+  /** Calls chat-service for this principal; anything but a 2xx is its outage to the user. */
+  const callChat = async (req: Request, res: Response, method: 'GET' | 'DELETE', path: string): Promise<UpstreamReply> => {
+    const reply = await options.relay.call(req, res, { route: path, method, path });
+    if (reply.status < 200 || reply.status >= 300) throw new ServiceUnavailableError(`The chat service answered ${reply.status}.`, { retryAfterSeconds: 5 });
+    return reply;
   };
 
   router.post('/api/v1/sessions', access.limitByIp(), ...jsonBody({ limit: '2kb' }), async (req, res) => {
@@ -53,7 +45,7 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
 
   router.get('/api/v1/sessions/current/export', ...owner, async (req, res) => {
     const principal = principalOf(res);
-    const upstream = (await (await callChat(res, 'GET', '/api/v1/sessions/current/export')).json()) as Record<string, unknown>;
+    const upstream = JSON.parse((await callChat(req, res, 'GET', '/api/v1/sessions/current/export')).text) as Record<string, unknown>;
     const session = authOf(res)?.session?.session;
     await audit.record(req, res, { type: 'session.exported', principal: principal.id, principal_kind: principal.kind, outcome: 'success' });
     res.setHeader('Cache-Control', 'no-store');
@@ -63,7 +55,7 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
   // Erasure is never refused by a rate limit: a user must always be able to leave.
   router.delete('/api/v1/sessions/current', access.authenticate(), async (req, res) => {
     const principal = principalOf(res);
-    await callChat(res, 'DELETE', '/api/v1/sessions/current');
+    await callChat(req, res, 'DELETE', '/api/v1/sessions/current');
     const session = authOf(res)?.session;
     if (session) await sessions.revoke(session.token);
     await audit.record(req, res, { type: 'session.erased', principal: principal.id, principal_kind: principal.kind, outcome: 'success' });
