@@ -6,7 +6,8 @@ import { createModerator, type Moderator } from './domain/engine.js';
 import { DEFAULT_POLICY, ruleFor } from './domain/policy.js';
 import { createModerationTelemetry } from './moderation-telemetry.js';
 import type { PolicyActionLookup } from './telemetry/decision-record.js';
-import { moderateRoutes } from './routes/moderate.routes.js';
+import { moderateRoutes, type ClassifierGate } from './routes/moderate.routes.js';
+import { OPENAI_CLASSIFIER_RULE } from './domain/classifier.js';
 
 /** The audience safety-service accepts in the internal identity; callers sign for it. */
 export const SAFETY_SERVICE_AUDIENCE = 'safety-service';
@@ -25,16 +26,26 @@ export interface AppDeps {
   auditSalt?: string | Uint8Array;
   /** The policy's action per category and direction, for each recorded finding. Default: the built-in policy's. */
   policyAction?: PolicyActionLookup;
+  /**
+   * The optional model classifier (SAFETY_CLASSIFIER), built in main.ts: consulted after the
+   * engine when its decision is not already a block, never for streamed windows. Absent: off.
+   */
+  classifier?: ClassifierGate;
+  /** A classifier category scoring at least this becomes a finding. Default: 0.5. */
+  classifierThreshold?: number;
+  /** The rule id of classifier findings. Default: classifier.openai.v1. */
+  classifierRule?: string;
 }
 
 /** Wiring only: no listening, no environment, no I/O. */
 export function createApp(deps: AppDeps): Express {
   const moderator = deps.moderator ?? createModerator();
+  const policyAction: PolicyActionLookup = deps.policyAction ?? ((category, direction) => ruleFor(DEFAULT_POLICY, category, direction));
   const telemetry = createModerationTelemetry({
     registry: deps.metrics.registry,
     logger: deps.logger,
     auditSalt: deps.auditSalt ?? randomBytes(32),
-    policyAction: deps.policyAction ?? ((category, direction) => ruleFor(DEFAULT_POLICY, category, direction)),
+    policyAction,
   });
   return createHttpApp(
     // Every path speaks RFC 9457: /v1/moderate is internal, not the OpenAI-compatible surface.
@@ -46,6 +57,13 @@ export function createApp(deps: AppDeps): Express {
           telemetry,
           verifier: deps.verifier,
           maxTextChars: deps.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS,
+          classifier: deps.classifier && {
+            gate: deps.classifier,
+            threshold: deps.classifierThreshold ?? 0.5,
+            rule: deps.classifierRule ?? OPENAI_CLASSIFIER_RULE,
+            // The policy in force decides what a classifier category does, as for the engine's findings.
+            ruleFor: policyAction,
+          },
         }),
       );
     },

@@ -1,7 +1,9 @@
 import { createIdentityVerifier, deriveSecret, resolvePromptConfig, runService } from '@parley/platform';
 import { shutdownTelemetry } from '@parley/platform/instrumentation';
 import { SAFETY_SERVICE_AUDIENCE, createApp } from './app.js';
-import { configSchema } from './config.js';
+import { configSchema, resolveClassifierEndpoint } from './config.js';
+import { createGuardedClassifier, type GuardedClassifier } from './adapters/guarded-classifier.js';
+import { createOpenAiClassifier } from './adapters/openai-classifier.js';
 import { createDetectors } from './domain/detectors/index.js';
 import { createModerator, type Moderator } from './domain/engine.js';
 import { ruleFor, type Policy } from './domain/policy.js';
@@ -56,6 +58,25 @@ await runService({
       { policy_version: moderator.policyVersion, policy_file: config.POLICY_FILE, policy_preset: config.POLICY_FILE ? undefined : config.POLICY_PRESET, max_text_chars: config.MAX_TEXT_CHARS, detectors: detectors.map((d) => d.category), prompt_canary: prompts.canaryConfigured ? 'configured' : 'derived' },
       'policy loaded',
     );
+    let classifier: GuardedClassifier | undefined;
+    if (config.SAFETY_CLASSIFIER === 'openai') {
+      const endpoint = resolveClassifierEndpoint(config);
+      classifier = createGuardedClassifier({
+        // llm-sim takes any key; the SDK insists on one.
+        classifier: createOpenAiClassifier({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey ?? 'llm-sim', model: config.SAFETY_CLASSIFIER_MODEL }),
+        timeoutMs: config.SAFETY_CLASSIFIER_TIMEOUT_MS,
+        cache: { size: config.SAFETY_CLASSIFIER_CACHE_SIZE, ttlMs: config.SAFETY_CLASSIFIER_CACHE_TTL_MS },
+        registry: metrics.registry,
+        logger,
+        kind: 'openai',
+      });
+      onShutdown(() => classifier?.shutdown());
+      // The URL's origin only (a URL can carry credentials); the key is never logged.
+      logger.info(
+        { classifier: 'openai', classifier_origin: new URL(endpoint.baseURL).origin, classifier_endpoint: endpoint.source, classifier_model: config.SAFETY_CLASSIFIER_MODEL, classifier_api_key: endpoint.apiKey ? 'configured' : 'unset', timeout_ms: config.SAFETY_CLASSIFIER_TIMEOUT_MS, threshold: config.SAFETY_CLASSIFIER_THRESHOLD },
+        endpoint.source === 'llm-sim' ? 'model classifier on, against llm-sim (no API key configured)' : 'model classifier on',
+      );
+    }
     return createApp({
       logger,
       metrics,
@@ -66,6 +87,7 @@ await runService({
       // Stable across restarts and replicas, so equal matches correlate in the decision records.
       auditSalt: config.SAFETY_AUDIT_SALT ?? deriveSecret(config.INTERNAL_SECRET, 'safety-audit'),
       policyAction: (category, direction) => ruleFor(current ?? loaded.policy, category, direction),
+      ...(classifier ? { classifier, classifierThreshold: config.SAFETY_CLASSIFIER_THRESHOLD } : {}),
     });
   },
 });

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { activeTraceIds, type Logger, type Metrics } from '@parley/platform';
 import { Counter, Histogram } from 'prom-client';
 import { ACTIONS, DIRECTIONS, type Direction, type Language, type ModerationResult } from './domain/types.js';
@@ -39,6 +39,8 @@ export interface ModerationTelemetry {
    * span attributes, and one decision record for every decision that found something.
    */
   check(details: CheckDetails, moderate: () => ModerationResult): ModerationResult;
+  /** The same for a check that awaits something (the model classifier); the duration includes the wait. */
+  checkAsync(details: CheckDetails, moderate: () => Promise<ModerationResult>): Promise<ModerationResult>;
 }
 
 export interface ModerationTelemetryOptions {
@@ -125,67 +127,88 @@ export function createModerationTelemetry(options: ModerationTelemetryOptions): 
     for (const [category, action] of perCategory) decisionCategories.inc({ direction, category, action });
   }
 
+  function fail(span: Span, err: unknown): never {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'moderation failed' });
+    span.end();
+    throw err;
+  }
+
+  function observe(span: Span, details: CheckDetails, started: number, result: ModerationResult): ModerationResult {
+    const { direction } = details;
+    const seconds = (performance.now() - started) / 1000;
+    const records = findingRecords(details.text, direction, result, policyAction, hash);
+    const categories = [...new Set(result.findings.map((f) => f.category))];
+    const rules = [...new Set(result.findings.map((f) => f.rule))];
+
+    decisions.inc({ direction, action: result.action });
+    countFindings(direction, records);
+    const traceId = activeTraceIds()?.trace_id ?? details.traceId;
+    duration.observe({ labels: { direction }, value: seconds, ...(traceId ? { exemplarLabels: { trace_id: traceId } } : {}) });
+
+    // A block is a decision, not an error: the status stays unset.
+    span.setAttributes({
+      'parley.safety.action': result.action,
+      'parley.safety.categories': categories,
+      'parley.safety.rules': rules,
+      'parley.safety.finding_count': result.findings.length,
+      'parley.safety.policy_version': result.policy_version,
+      ...(details.language ? { 'parley.safety.language': details.language } : {}),
+    });
+    span.end();
+
+    // Clean allows are only counted; anything found (a redaction, a block, or a flag in an allow) is recorded.
+    if (result.action !== 'allow' || records.length > 0) {
+      log.info(
+        {
+          direction,
+          action: result.action,
+          policy_version: result.policy_version,
+          ...(details.caller ? { caller: details.caller } : {}),
+          ...(details.language ? { language: details.language } : {}),
+          text_length: details.text.length,
+          duration_ms: Math.round(seconds * 1e6) / 1e3,
+          categories,
+          finding_count: records.length,
+          findings: records,
+          // In the span's context (ended, still active) the logger's mixin writes trace_id and span_id.
+          ...(activeTraceIds() || !details.traceId ? {} : { trace_id: details.traceId }),
+        },
+        DECISION_LOG_MESSAGE,
+      );
+    }
+    return result;
+  }
+
+  const spanOptions = (details: CheckDetails) => ({
+    kind: SpanKind.INTERNAL,
+    attributes: { 'parley.safety.direction': details.direction, 'parley.safety.text_length': details.text.length },
+  });
+
   return {
     check(details, moderate) {
-      const { direction } = details;
-      return tracer.startActiveSpan(
-        SPAN_NAME,
-        { kind: SpanKind.INTERNAL, attributes: { 'parley.safety.direction': direction, 'parley.safety.text_length': details.text.length } },
-        (span) => {
-          const started = performance.now();
-          let result: ModerationResult;
-          try {
-            result = moderate();
-          } catch (err) {
-            span.recordException(err as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: 'moderation failed' });
-            span.end();
-            throw err;
-          }
-          const seconds = (performance.now() - started) / 1000;
-          const records = findingRecords(details.text, direction, result, policyAction, hash);
-          const categories = [...new Set(result.findings.map((f) => f.category))];
-          const rules = [...new Set(result.findings.map((f) => f.rule))];
-
-          decisions.inc({ direction, action: result.action });
-          countFindings(direction, records);
-          const traceId = activeTraceIds()?.trace_id ?? details.traceId;
-          duration.observe({ labels: { direction }, value: seconds, ...(traceId ? { exemplarLabels: { trace_id: traceId } } : {}) });
-
-          // A block is a decision, not an error: the status stays unset.
-          span.setAttributes({
-            'parley.safety.action': result.action,
-            'parley.safety.categories': categories,
-            'parley.safety.rules': rules,
-            'parley.safety.finding_count': result.findings.length,
-            'parley.safety.policy_version': result.policy_version,
-            ...(details.language ? { 'parley.safety.language': details.language } : {}),
-          });
-          span.end();
-
-          // Clean allows are only counted; anything found (a redaction, a block, or a flag in an allow) is recorded.
-          if (result.action !== 'allow' || records.length > 0) {
-            log.info(
-              {
-                direction,
-                action: result.action,
-                policy_version: result.policy_version,
-                ...(details.caller ? { caller: details.caller } : {}),
-                ...(details.language ? { language: details.language } : {}),
-                text_length: details.text.length,
-                duration_ms: Math.round(seconds * 1e6) / 1e3,
-                categories,
-                finding_count: records.length,
-                findings: records,
-                // In the span's context (ended, still active) the logger's mixin writes trace_id and span_id.
-                ...(activeTraceIds() || !details.traceId ? {} : { trace_id: details.traceId }),
-              },
-              DECISION_LOG_MESSAGE,
-            );
-          }
-          return result;
-        },
-      );
+      return tracer.startActiveSpan(SPAN_NAME, spanOptions(details), (span) => {
+        const started = performance.now();
+        let result: ModerationResult;
+        try {
+          result = moderate();
+        } catch (err) {
+          fail(span, err);
+        }
+        return observe(span, details, started, result);
+      });
+    },
+    checkAsync(details, moderate) {
+      return tracer.startActiveSpan(SPAN_NAME, spanOptions(details), async (span) => {
+        const started = performance.now();
+        let result: ModerationResult;
+        try {
+          result = await moderate();
+        } catch (err) {
+          fail(span, err);
+        }
+        return observe(span, details, started, result);
+      });
     },
   };
 }

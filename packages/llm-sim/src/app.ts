@@ -5,6 +5,7 @@ import { settingsFromConfig, type SimConfig } from './config.js';
 import { requireBearer } from './routes/auth.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { completionsHandler, trackCompletions, type CompletionsDeps } from './routes/completions.routes.js';
+import { moderationsHandler } from './routes/moderations.routes.js';
 import { modelsRoutes } from './routes/models.routes.js';
 import { createSimulator, type Simulator } from './simulator.js';
 
@@ -48,9 +49,12 @@ export function createApp(deps: AppDeps): Express {
   return createHttpApp({ logger, metrics, health, errorFormat: () => 'openai' }, (app) => {
     // Counted before auth and parsing, so rejected requests show up in stats and metrics too.
     app.post('/v1/chat/completions', trackCompletions(completions));
+    app.post('/v1/moderations', trackCompletions(completions, 'moderation'));
     app.use('/v1', requireBearer(config.LLM_SIM_API_KEY));
     app.post('/v1/chat/completions', ...completionsHandler(completions));
     app.all('/v1/chat/completions', methodNotAllowed(['POST']));
+    app.post('/v1/moderations', ...moderationsHandler(completions));
+    app.all('/v1/moderations', methodNotAllowed(['POST']));
     app.use(modelsRoutes(config.LLM_SIM_MODELS));
     app.use('/_sim', requireBearer(config.LLM_SIM_ADMIN_KEY), adminRoutes(simulator));
   });

@@ -23,6 +23,15 @@ describe('parseDirectives', () => {
     expect(parseDirectives('[[sim:reply=Exactly this, please.]]')).toEqual({ reply: 'Exactly this, please.' });
   });
 
+  it('reads the moderation categories, across several directives, and refuses unknown ones', () => {
+    expect(parseDirectives('x [[sim:moderation=violence, self-harm]] [[sim:moderation=sexual/minors]]').moderation).toEqual([
+      'violence',
+      'self-harm',
+      'sexual/minors',
+    ]);
+    expect(() => parseDirectives('[[sim:moderation=violent]]')).toThrow(ValidationError);
+  });
+
   it('finds nothing in ordinary text', () => {
     expect(parseDirectives('a [[normal]] message with [brackets]')).toEqual({});
   });

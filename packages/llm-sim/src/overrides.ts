@@ -15,6 +15,36 @@ export interface RequestOverrides {
   echo?: boolean;
   /** Reply with this exact text. */
   reply?: string;
+  /** POST /v1/moderations: the categories to flag (OpenAI's names); chat completions ignore it. */
+  moderation?: string[];
+}
+
+/** OpenAI's moderation categories, in the order its answers list them. */
+export const MODERATION_CATEGORIES = [
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'sexual/minors',
+  'violence',
+  'violence/graphic',
+] as const;
+export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
+const MODERATION_CATEGORY_SET: ReadonlySet<string> = new Set(MODERATION_CATEGORIES);
+
+function moderationCategories(source: string, value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.find((name) => !MODERATION_CATEGORY_SET.has(name));
+  if (unknown !== undefined) {
+    throw new ValidationError(`Invalid ${source}: unknown category ${JSON.stringify(unknown.slice(0, 32))} (known: ${MODERATION_CATEGORIES.join(', ')}).`);
+  }
+  return names;
 }
 
 export const DIRECTIVE = /\[\[sim:([a-z_]+)(?:=([^\]]*))?\]\]/g;
@@ -54,7 +84,8 @@ const SETTINGS: Record<string, { key: Setting; integer: boolean; max: number; he
 
 /**
  * Directives in the last user message: `[[sim:echo]]`, `[[sim:reply=TEXT]]`, `[[sim:fault=SPEC]]`,
- * `[[sim:ttft_ms=N]]`, `[[sim:latency_ms=N]]`, `[[sim:tokens_per_second=N]]`, `[[sim:reply_tokens=N]]`.
+ * `[[sim:ttft_ms=N]]`, `[[sim:latency_ms=N]]`, `[[sim:tokens_per_second=N]]`, `[[sim:reply_tokens=N]]`,
+ * `[[sim:moderation=violence,self-harm]]` (read by /v1/moderations, ignored by chat completions).
  * They reach the simulator through the whole Parley stack, where clients cannot set upstream headers.
  */
 export function parseDirectives(text: string): RequestOverrides {
@@ -70,6 +101,8 @@ export function parseDirectives(text: string): RequestOverrides {
       overrides.reply = value ?? '';
     } else if (name === 'fault') {
       Object.assign(overrides, fault(source, value ?? ''));
+    } else if (name === 'moderation') {
+      overrides.moderation = [...(overrides.moderation ?? []), ...moderationCategories(source, value ?? '')];
     } else {
       const setting = SETTINGS[name];
       if (!setting) throw new ValidationError(`Unknown llm-sim directive [[sim:${name.slice(0, 32)}]].`);

@@ -9,9 +9,10 @@ import {
 } from '@parley/platform';
 import express, { type Router } from 'express';
 import { z } from 'zod';
+import { withClassifierScores, type ClassifierScore } from '../domain/classifier.js';
 import type { Moderator } from '../domain/engine.js';
 import { holdFrom } from '../domain/stream-hold.js';
-import { DIRECTIONS, LANGUAGES } from '../domain/types.js';
+import { DIRECTIONS, LANGUAGES, type Category, type Direction } from '../domain/types.js';
 import { TextTooLongError } from '../errors.js';
 import type { ModerationTelemetry } from '../moderation-telemetry.js';
 
@@ -27,11 +28,18 @@ export const moderateBodySchema = z.object({
   stream: z.boolean().optional(),
 });
 
+/** The model classifier as the route sees it (adapters/guarded-classifier.ts): undefined when it could not answer. */
+export interface ClassifierGate {
+  classify(text: string, signal: AbortSignal): Promise<ClassifierScore[] | undefined>;
+}
+
 export interface ModerateRouteDeps {
   moderator: Moderator;
   telemetry: ModerationTelemetry;
   verifier: IdentityVerifier;
   maxTextChars: number;
+  /** The optional second opinion (SAFETY_CLASSIFIER); absent when off. */
+  classifier?: { gate: ClassifierGate; threshold: number; rule: string; ruleFor: (category: Category, direction: Direction) => string } | undefined;
 }
 
 /** Room for MAX_TEXT_CHARS of JSON-escaped text (\uXXXX is 6 bytes), never less than 256 kB. */
@@ -46,7 +54,7 @@ export function moderateRoutes(deps: ModerateRouteDeps): Router {
     // Identity first: unauthenticated callers do not get their bodies parsed.
     requireInternalIdentity(deps.verifier),
     ...jsonBody({ limit: `${bodyLimitBytes(deps.maxTextChars)}b` }),
-    (req, res) => {
+    async (req, res) => {
       const request = parseWith(moderateBodySchema, req.body);
       if (request.text.length > deps.maxTextChars) {
         throw new TextTooLongError(
@@ -54,17 +62,37 @@ export function moderateRoutes(deps: ModerateRouteDeps): Router {
           { extensions: { max_chars: deps.maxTextChars } },
         );
       }
-      const result = deps.telemetry.check(
-        {
+      const details = {
+        direction: request.direction,
+        language: request.language,
+        caller: identityOf(res).issuer,
+        text: request.text,
+        traceId: locals(res).traceId,
+      };
+      const classifier = deps.classifier;
+      // Streamed windows skip the classifier: a model call per window would hold every chunk back.
+      if (!classifier || request.stream) {
+        const result = deps.telemetry.check(details, () => deps.moderator.moderate(request));
+        res.json(request.stream ? { ...result, hold_from: holdFrom(request.text) } : result);
+        return;
+      }
+      // A caller that goes away cancels the classifier call (not counted against the upstream).
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      const result = await deps.telemetry.checkAsync(details, async () => {
+        const decided = deps.moderator.moderate(request);
+        // Already a block: a second opinion cannot make it stricter.
+        if (decided.action === 'block') return decided;
+        const scores = await classifier.gate.classify(request.text, gone.signal);
+        if (!scores) return decided;
+        return withClassifierScores(decided, request.text, scores, {
+          threshold: classifier.threshold,
           direction: request.direction,
-          language: request.language,
-          caller: identityOf(res).issuer,
-          text: request.text,
-          traceId: locals(res).traceId,
-        },
-        () => deps.moderator.moderate(request),
-      );
-      res.json(request.stream ? { ...result, hold_from: holdFrom(request.text) } : result);
+          ruleFor: classifier.ruleFor,
+          rule: classifier.rule,
+        });
+      });
+      res.json(result);
     },
   );
   router.all('/v1/moderate', methodNotAllowed(['POST']));

@@ -34,7 +34,7 @@ export interface CompletionsDeps {
 }
 
 /** What the simulator knows about one chat completion while it is answered. */
-interface Exchange {
+export interface Exchange {
   readonly started: number;
   /** Aborts when the response closes, for whatever reason: every timer listens to it. */
   readonly controller: AbortController;
@@ -54,17 +54,21 @@ interface Exchange {
 
 const exchanges = new WeakMap<Response, Exchange>();
 
-function exchangeOf(res: Response): Exchange {
+/** The exchange trackCompletions opened for this response (chat completions and moderations alike). */
+export function exchangeOf(res: Response): Exchange {
   const exchange = exchanges.get(res);
   if (!exchange) throw new Error('chat completion route mounted without its tracker');
   return exchange;
 }
 
-/** Counts every chat completion (rejected ones too), tracks in-flight work, logs and records how it ended. */
-export function trackCompletions(deps: CompletionsDeps): RequestHandler {
+/**
+ * Counts every request of an OpenAI-style route (rejected ones too), tracks in-flight work, logs
+ * and records how it ended. `logMessage` names the route in the log ("chat completion", "moderation").
+ */
+export function trackCompletions(deps: CompletionsDeps, logMessage = 'chat completion'): RequestHandler {
   const { simulator, clock, stopping } = deps;
   const known = new Set(deps.models);
-  const logger = deps.logger.child({ component: 'completions' });
+  const logger = deps.logger.child({ component: logMessage === 'chat completion' ? 'completions' : 'moderations' });
   return (_req, res, next) => {
     // The close event may fire in another context (a socket's); log in the request's trace.
     const requestContext = context.active();
@@ -119,7 +123,7 @@ export function trackCompletions(deps: CompletionsDeps): RequestHandler {
         ...(exchange.ttftMs === undefined ? {} : { ttft_ms: exchange.ttftMs }),
         latency_ms: clock.now() - exchange.started,
       };
-      context.with(requestContext, () => logger.info(fields, 'chat completion'));
+      context.with(requestContext, () => logger.info(fields, logMessage));
     });
     next();
   };
@@ -154,6 +158,80 @@ function cut(res: Response, exchange: Exchange): void {
   else res.destroy();
 }
 
+/** Waits `ms` unless the exchange ends first; false means stop, the client is gone. */
+export async function pause(clock: Clock, ms: number, exchange: Exchange): Promise<boolean> {
+  if (exchange.controller.signal.aborted) return false;
+  if (ms <= 0) return true;
+  try {
+    await clock.sleep(ms, exchange.controller.signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Never answers: waits until the client gives up (or shutdown closes the connection). */
+async function hang(res: Response, exchange: Exchange, stopping: AbortSignal | undefined): Promise<void> {
+  exchange.hanging = true;
+  if (stopping?.aborted) {
+    exchange.serverClosed = true;
+    res.destroy();
+    return;
+  }
+  await untilAborted(exchange.controller.signal);
+}
+
+/**
+ * Records `fault` and injects the kinds that replace the whole answer (reset, timeout, HTTP
+ * status). True when the request is done; stall and cut are left to the answer.
+ */
+export async function injectFault(
+  deps: Pick<CompletionsDeps, 'simulator' | 'stopping'>,
+  req: Request,
+  res: Response,
+  exchange: Exchange,
+  fault: ResolvedFault,
+): Promise<boolean> {
+  exchange.fault = fault;
+  deps.simulator.faultInjected(fault);
+  switch (fault.kind) {
+    case 'reset':
+      exchange.serverClosed = true;
+      // RST, not FIN: the client sees ECONNRESET before any byte of a response.
+      req.socket.resetAndDestroy();
+      return true;
+    case 'timeout':
+      await hang(res, exchange, deps.stopping);
+      return true;
+    case 'status':
+      sendFault(res, fault);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A non-streamed JSON answer; with a stall or cut, headers and half the body, then silence or a closed socket. */
+export async function sendJson(
+  res: Response,
+  exchange: Exchange,
+  body: string,
+  fault: ResolvedFault | undefined,
+  stopping: AbortSignal | undefined,
+): Promise<void> {
+  if (fault?.kind !== 'stall' && fault?.kind !== 'cut') {
+    res.status(200).type('application/json').send(body);
+    return;
+  }
+  const bytes = Buffer.from(body);
+  res.status(200);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', String(bytes.length));
+  await write(res, bytes.subarray(0, Math.floor(bytes.length / 2)), exchange.controller.signal);
+  if (fault.kind === 'cut') cut(res, exchange);
+  else await hang(res, exchange, stopping);
+}
+
 interface Answer {
   meta: CompletionMeta;
   tokens: string[];
@@ -170,55 +248,24 @@ export function completionsHandler(deps: CompletionsDeps): RequestHandler[] {
   const { simulator, clock } = deps;
   const models = new Set(deps.models);
 
-  /** Waits `ms` unless the exchange ends first; false means stop, the client is gone. */
-  const pause = async (ms: number, exchange: Exchange): Promise<boolean> => {
-    if (exchange.controller.signal.aborted) return false;
-    if (ms <= 0) return true;
-    try {
-      await clock.sleep(ms, exchange.controller.signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  const hang = async (res: Response, exchange: Exchange): Promise<void> => {
-    exchange.hanging = true;
-    if (deps.stopping?.aborted) {
-      exchange.serverClosed = true;
-      res.destroy();
-      return;
-    }
-    await untilAborted(exchange.controller.signal);
-  };
+  const wait = (ms: number, exchange: Exchange): Promise<boolean> => pause(clock, ms, exchange);
 
   const answerJson = async (res: Response, exchange: Exchange, answer: Answer): Promise<void> => {
     const sequential = answer.tokensPerSecond > 0 ? (answer.tokens.length * 1000) / answer.tokensPerSecond : 0;
-    if (!(await pause(answer.latencyMs ?? answer.ttftMs + sequential, exchange))) return;
+    if (!(await wait(answer.latencyMs ?? answer.ttftMs + sequential, exchange))) return;
     const content = answer.tokens.join('');
     const body = JSON.stringify(
       completion(answer.meta, content, answer.finishReason, usage(answer.promptTokens, answer.tokens.length)),
     );
     exchange.completionTokens = answer.tokens.length;
     exchange.finishReason = answer.finishReason;
-    if (!answer.fault) {
-      res.status(200).type('application/json').send(body);
-      return;
-    }
-    // A stall or cut of a non-streamed answer: headers and half the body, then silence or a closed socket.
-    const bytes = Buffer.from(body);
-    res.status(200);
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', String(bytes.length));
-    await write(res, bytes.subarray(0, Math.floor(bytes.length / 2)), exchange.controller.signal);
-    if (answer.fault.kind === 'cut') cut(res, exchange);
-    else await hang(res, exchange);
+    await sendJson(res, exchange, body, answer.fault, deps.stopping);
   };
 
   const answerStream = async (res: Response, exchange: Exchange, answer: Answer): Promise<void> => {
     const { meta, tokens, includeUsage, fault } = answer;
     const signal = exchange.controller.signal;
-    if (!(await pause(answer.ttftMs, exchange))) return;
+    if (!(await wait(answer.ttftMs, exchange))) return;
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -232,14 +279,14 @@ export function completionsHandler(deps: CompletionsDeps): RequestHandler[] {
     for (let i = 0; i <= tokens.length; i += 1) {
       if (fault && i === Math.min(fault.after, tokens.length)) {
         if (fault.kind === 'cut') cut(res, exchange);
-        else await hang(res, exchange);
+        else await hang(res, exchange, deps.stopping);
         return;
       }
       const token = tokens[i];
       if (token === undefined) break;
       if (i > 0 && answer.tokensPerSecond > 0) {
         const due = firstTokenAt + (i * 1000) / answer.tokensPerSecond;
-        if (!(await pause(due - clock.now(), exchange))) return;
+        if (!(await wait(due - clock.now(), exchange))) return;
       }
       if (!(await send(chunk(meta, { content: token }, null, includeUsage)))) return;
       exchange.completionTokens = i + 1;
@@ -270,25 +317,7 @@ export function completionsHandler(deps: CompletionsDeps): RequestHandler[] {
       messages.map((m) => ({ role: m.role, text: stripDirectives(m.text).trim() })),
     );
     const fault = simulator.chooseFault(overrides.fault, `${digest}|${overrides.faultSpec ?? ''}`);
-    if (fault) {
-      exchange.fault = fault;
-      simulator.faultInjected(fault);
-      switch (fault.kind) {
-        case 'reset':
-          exchange.serverClosed = true;
-          // RST, not FIN: the client sees ECONNRESET before any byte of a response.
-          req.socket.resetAndDestroy();
-          return;
-        case 'timeout':
-          await hang(res, exchange);
-          return;
-        case 'status':
-          sendFault(res, fault);
-          return;
-        default:
-          break;
-      }
-    }
+    if (fault && (await injectFault(deps, req, res, exchange, fault))) return;
 
     const settings = simulator.settings;
     const text =
