@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
-import { createHttpApp, type Health, type IdentityVerifier, type Logger, type Metrics } from '@parley/platform';
+import { createHttpApp, type Health, type IdentityVerifier, type Logger, type Metrics, type Breakers } from '@parley/platform';
 import { ChatService, type ChatConfig } from './domain/chat.js';
 import type { ConversationStore, LlmClient, SafetyClient } from './domain/ports.js';
 import { FeedbackService, createFeedbackMetrics, type FeedbackStore } from './feedback/index.js';
-import type { Breakers } from './resilience/breakers.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { openAiRoutes } from './routes/openai.routes.js';

@@ -1,4 +1,4 @@
-import { SafetyUnavailableError, createIdentitySigner, createIdentityVerifier, createRedis, resolvePromptConfig, runService } from '@parley/platform';
+import { SafetyUnavailableError, createIdentitySigner, createIdentityVerifier, createRedis, resolvePromptConfig, runService, createBreakers } from '@parley/platform';
 import { shutdownTelemetry } from '@parley/platform/instrumentation';
 import { createHttpSafetyClient } from './adapters/http-safety-client.js';
 import { createMemoryConversationStore } from './adapters/memory-conversation-store.js';
@@ -9,7 +9,6 @@ import type { ConversationStore } from './domain/ports.js';
 import { withCanaries } from './domain/prompt.js';
 import { createResilientLlm } from './llm/create-llm.js';
 import { isUpstreamFailure } from './llm/resilient-llm.js';
-import { createBreakers } from './resilience/breakers.js';
 import { withBreaker } from './resilience/guarded-safety.js';
 import { createMemoryFeedbackStore, createRedisFeedbackStore, startFeedbackRetention, type FeedbackStore } from './feedback/index.js';
 

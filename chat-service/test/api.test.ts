@@ -1,10 +1,9 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { Health, IDENTITY_HEADER, createIdentitySigner, createIdentityVerifier, createLogger, createMetrics } from '@parley/platform';
+import { Health, IDENTITY_HEADER, createIdentitySigner, createIdentityVerifier, createLogger, createMetrics, createBreakers } from '@parley/platform';
 import { captureLogs, waitFor } from '@parley/testkit';
 import { createMemoryConversationStore } from '../src/adapters/memory-conversation-store.js';
 import { createApp } from '../src/app.js';
-import { createBreakers } from '../src/resilience/breakers.js';
 import { fakeLlm, fakeSafety } from './fakes.js';
 
 const secret = 'chat-service-test-secret-long-enough-123';

@@ -156,7 +156,7 @@ describe('POST /v1/moderate with the model classifier', () => {
     const { moderate, metrics, logs, classifier } = build({ llm, breaker: { volumeThreshold: 3 } });
     for (const n of [1, 2, 3]) expect((await moderate({ text: `attempt ${n}`, direction: 'input' })).status).toBe(200);
     expect(classifier?.breakerState()).toBe('open');
-    expect(logs().some((l) => l['msg'] === 'circuit breaker opened: skipping the classifier')).toBe(true);
+    expect(logs().some((l) => l['msg'] === 'circuit breaker opened' && l['breaker'] === 'safety-classifier')).toBe(true);
     const skipped = await moderate({ text: 'attempt 4 [[sim:moderation=violence]]', direction: 'input' });
     expect(skipped.body).toMatchObject({ action: 'allow' });
     expect(llm.sim.stats().requests_total).toBe(3);

@@ -1,6 +1,6 @@
 import type { Logger, Metrics } from '@parley/platform';
+import { type Breakers } from '@parley/platform';
 import { createOpenAiLlm } from '../adapters/openai-llm.js';
-import type { Breakers } from '../resilience/breakers.js';
 import { createLlmTelemetry } from './llm-telemetry.js';
 import { costUsd, type PriceTable } from './pricing.js';
 import { ResilientLlm, type LlmRoute, type RetryPolicy } from './resilient-llm.js';

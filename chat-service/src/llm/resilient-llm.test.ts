@@ -2,11 +2,10 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LlmUnavailableError, ValidationError, createLogger, createMetrics } from '@parley/platform';
+import { LlmUnavailableError, ValidationError, createLogger, createMetrics, createBreakers } from '@parley/platform';
 import { startLlmSim, type LlmSim } from '@parley/llm-sim';
 import { captureLogs } from '@parley/testkit';
 import type { LlmChunk, LlmRequest } from '../domain/ports.js';
-import { createBreakers } from '../resilience/breakers.js';
 import { createResilientLlm } from './create-llm.js';
 import { isUpstreamFailure, type RetryPolicy } from './resilient-llm.js';
 

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, trace, type Span } from '@opentelemetry/api';
-import { LlmUnavailableError, ValidationError, type AppError, type Logger } from '@parley/platform';
+import { LlmUnavailableError, ValidationError, type AppError, type Logger, BreakerOpenError, type Breakers } from '@parley/platform';
 import type { FinishReason, LlmChunk, LlmClient, LlmCompletion, LlmRequest, Usage } from '../domain/ports.js';
-import { BreakerOpenError, type Breakers } from '../resilience/breakers.js';
 import { LlmCallError } from './llm-call-error.js';
 import type { LlmTelemetry, RouteLabels } from './llm-telemetry.js';
 

@@ -1,6 +1,5 @@
-import { SafetyUnavailableError } from '@parley/platform';
+import { SafetyUnavailableError, BreakerOpenError, type Breaker } from '@parley/platform';
 import type { SafetyClient } from '../domain/ports.js';
-import { BreakerOpenError, type Breaker } from './breakers.js';
 
 /** safety-service behind its breaker: while it is open, checks fail at once, closed (no output is released unchecked). */
 export function withBreaker(safety: SafetyClient, breaker: Breaker): SafetyClient {

@@ -1,6 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { ForbiddenError, identityOf, requireInternalIdentity, type IdentityVerifier } from '@parley/platform';
-import type { BreakerSnapshot } from '../resilience/breakers.js';
+import { ForbiddenError, identityOf, requireInternalIdentity, type IdentityVerifier, type BreakerSnapshot } from '@parley/platform';
 
 /** Admin-only: the gateway checks the admin key; this checks the role it signed. */
 export const requireAdminIdentity: RequestHandler = (_req, res, next) => {

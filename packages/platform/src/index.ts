@@ -1,4 +1,5 @@
 export * from './audit/index.js';
+export * from './breakers.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './health.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Logger, Metrics } from '@parley/platform';
-import CircuitBreaker from 'opossum';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { BreakerOpenError, createBreakers, type BreakerState, type Logger, type Metrics } from '@parley/platform';
+import { Counter, Histogram } from 'prom-client';
 import { ClassifierCallError, type ClassifierScore, type ModerationClassifier } from '../domain/classifier.js';
 
 type Registry = Metrics['registry'];
@@ -12,8 +11,6 @@ export const CLASSIFIER_BREAKER = 'safety-classifier';
 export const CLASSIFIER_OUTCOMES = ['ok', 'cached', 'timeout', 'error', 'rejected', 'breaker_open', 'cancelled'] as const;
 export type ClassifierOutcome = (typeof CLASSIFIER_OUTCOMES)[number];
 
-export type BreakerState = 'closed' | 'open' | 'half_open';
-const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
 
 export interface ClassifierBreakerOptions {
   /** Failure share (%) over the rolling window above which the breaker opens. */
@@ -111,38 +108,11 @@ export function createGuardedClassifier(options: GuardedClassifierOptions): Guar
   );
   for (const outcome of CLASSIFIER_OUTCOMES) calls.inc({ outcome }, 0);
 
-  const circuit = new CircuitBreaker((task: () => Promise<ClassifierScore[]>) => task(), {
-    name: CLASSIFIER_BREAKER,
-    // The timeout is ours, a fresh AbortSignal per call, never opossum's shared controller.
-    timeout: false,
-    errorThresholdPercentage: breakerOptions.errorThresholdPercentage,
-    volumeThreshold: breakerOptions.volumeThreshold,
-    resetTimeout: breakerOptions.resetTimeoutMs,
-    rollingCountTimeout: breakerOptions.rollingWindowMs,
-    rollingCountBuckets: 10,
-    errorFilter: (err: unknown) => !isClassifierFailure(err),
-  });
-  const state = (): BreakerState => (circuit.halfOpen ? 'half_open' : circuit.opened ? 'open' : 'closed');
-  getOrCreate(
-    registry,
-    'parley_circuit_breaker_state',
-    () =>
-      new Gauge({
-        name: 'parley_circuit_breaker_state',
-        help: 'Circuit breaker state per upstream: 1 for the current state (closed, open, half_open), 0 for the others.',
-        labelNames: ['breaker', 'kind', 'state'],
-        registers: [registry],
-        collect() {
-          const current = state();
-          for (const s of BREAKER_STATES) this.set({ breaker: CLASSIFIER_BREAKER, kind, state: s }, s === current ? 1 : 0);
-        },
-      }),
-  );
-  circuit.on('open', () =>
-    log.warn({ breaker: CLASSIFIER_BREAKER, failures: circuit.stats.failures, calls: circuit.stats.fires, retry_in_ms: breakerOptions.resetTimeoutMs }, 'circuit breaker opened: skipping the classifier'),
-  );
-  circuit.on('halfOpen', () => log.info({ breaker: CLASSIFIER_BREAKER }, 'circuit breaker half-open: letting one trial call through'));
-  circuit.on('close', () => log.info({ breaker: CLASSIFIER_BREAKER }, 'circuit breaker closed'));
+  // The platform's breakers (as chat-service's): per-call signals, minimum volume, a real
+  // half-open trial, parley_circuit_breaker_state and transitions, open/close logs.
+  const breakers = createBreakers({ options: breakerOptions, registry, logger: log, isFailure: isClassifierFailure, now });
+  const breaker = breakers.get(CLASSIFIER_BREAKER, kind);
+  const state = (): BreakerState => breaker.state();
 
   // Insertion order is recency: a hit moves its entry to the end, the oldest goes first.
   const cache = new Map<string, { scores: ClassifierScore[]; expiresAt: number }>();
@@ -177,7 +147,7 @@ export function createGuardedClassifier(options: GuardedClassifierOptions): Guar
   };
 
   const outcomeOf = (err: unknown): ClassifierOutcome => {
-    if ((err as { code?: string }).code === 'EOPENBREAKER') return 'breaker_open';
+    if (err instanceof BreakerOpenError) return 'breaker_open';
     if (err instanceof CallerCancelledError) return 'cancelled';
     if (err instanceof ClassifierCallError && err.kind === 'timeout') return 'timeout';
     return isClassifierFailure(err) ? 'error' : 'rejected';
@@ -193,7 +163,7 @@ export function createGuardedClassifier(options: GuardedClassifierOptions): Guar
       }
       const started = performance.now();
       try {
-        const scores = (await circuit.fire(() => call(text, signal))) as ClassifierScore[];
+        const scores = await breaker.run(() => call(text, signal));
         calls.inc({ outcome: 'ok' });
         duration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
         remember(key, scores);
@@ -215,6 +185,6 @@ export function createGuardedClassifier(options: GuardedClassifierOptions): Guar
       }
     },
     breakerState: state,
-    shutdown: () => circuit.shutdown(),
+    shutdown: () => breakers.shutdown(),
   };
 }

@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge } from 'prom-client';
-import type { Logger, Metrics } from '@parley/platform';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 const STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
