@@ -116,7 +116,7 @@ export class ResilientLlm implements LlmClient {
     let retryAfterMs: number | undefined;
     for (const [index, route] of routes.entries()) {
       const previous = routes[index - 1];
-      if (previous && last) this.deps.telemetry.fallback(previous, route, reasonOf(last.error));
+      if (previous && last) this.deps.telemetry.fallback(previous, route, errorTypeOf(last.error));
       const span = this.deps.telemetry.startCall(route, { ...request, model: route.model }, stream);
       // The provider's HTTP client spans nest under this call's span.
       const outcome = await context.with(trace.setSpan(context.active(), span), () => call(route, span, index > 0));
@@ -348,10 +348,6 @@ function errorTypeOf(error: unknown): string {
   if (error instanceof LlmCallError) return error.errorType;
   if (error instanceof BreakerOpenError) return 'circuit_open';
   return error instanceof Error ? error.name : 'unknown';
-}
-
-function reasonOf(error: unknown): string {
-  return errorTypeOf(error);
 }
 
 /** Runs `task`, aborting it through `controller` after `timeoutMs`: the abort becomes a timeout LlmCallError. */

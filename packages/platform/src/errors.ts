@@ -59,15 +59,13 @@ export class ForbiddenError extends AppError {
 
 export class NotFoundError extends AppError {
   readonly status = 404;
-  readonly code = 'not_found';
+  readonly code: string = 'not_found';
   readonly title = 'Not found';
 }
 
 /** The OpenAI-compatible API was asked for a model that is not on the allowlist. */
-export class ModelNotFoundError extends AppError {
-  readonly status = 404;
-  readonly code = 'model_not_found';
-  readonly title = 'Model not found';
+export class ModelNotFoundError extends NotFoundError {
+  override readonly code = 'model_not_found';
 }
 
 export class MethodNotAllowedError extends AppError {
