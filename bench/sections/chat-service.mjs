@@ -18,6 +18,7 @@ import { connectInspector } from '../lib/inspector.mjs';
 import { BrokenRunError, MAX_FAILED_SHARE, pacedLoad } from '../lib/load.mjs';
 import { connectionsOf } from '../lib/sockets.mjs';
 import { holdStreams, pacedStreams } from '../lib/sse-load.mjs';
+import { SERVICE_ARGS, serviceEnv } from '../lib/services.mjs';
 import { round } from '../lib/stats.mjs';
 
 export const name = 'chat-service';
@@ -72,7 +73,6 @@ const UPSTREAM_REQUEST = {
 const CHAT_BODY = JSON.stringify({ message: 'hello' });
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const SERVICE_ARGS = ['--enable-source-maps', '--import', './dist/instrumentation.js', 'dist/main.js'];
 
 /** llm-sim content chunks carry `choices[0].delta.content`; the stream ends with `[DONE]`. */
 function classifyOpenAi({ data }) {
@@ -88,18 +88,6 @@ function classifyParley({ event }) {
   if (event === 'done') return 'end';
   if (event === 'error') return 'error';
   return undefined;
-}
-
-function serviceEnv(port, extra) {
-  return {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    // Request logs at info would dominate the cost; warn keeps the pipeline, not the logging, under test.
-    LOG_LEVEL: 'warn',
-    SHUTDOWN_DRAIN_MS: '2000',
-    ...extra,
-  };
 }
 
 async function startLlmSim(ctx) {

@@ -12,10 +12,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { IDENTITY_HEADER, createIdentitySigner } from '../../packages/platform/dist/index.js';
-import { freePort, startService } from '../../packages/testkit/dist/index.js';
 import { createModerator } from '../../safety-service/dist/domain/engine.js';
 import { startHelper } from '../lib/helper-process.mjs';
 import { pacedLoad } from '../lib/load.mjs';
+import { startBuiltService } from '../lib/services.mjs';
 import { percentile, round } from '../lib/stats.mjs';
 
 export const name = 'safety';
@@ -72,29 +72,11 @@ function measureEngine(texts, durationMs) {
 
 async function measureWindow(ctx, texts) {
   const otlp = await ctx.start('otlp receiver', () => startHelper('otlp-receiver'));
-  const port = await freePort();
-  const safety = await ctx.start(
-    'safety-service',
-    () =>
-      startService({
-        name: 'safety-service',
-        cwd: `${root}/safety-service`,
-        args: ['--enable-source-maps', '--import', './dist/instrumentation.js', 'dist/main.js'],
-        url: `http://127.0.0.1:${port}`,
-        env: {
-          NODE_ENV: 'production',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          LOG_LEVEL: 'warn',
-          INTERNAL_SECRET,
-          OTEL_SERVICE_NAME: 'safety-service',
-          OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        },
-        timeoutMs: 30_000,
-      }),
-    (s) => s.stop('SIGTERM', 15_000),
-  );
+  const safety = await startBuiltService(ctx, {
+    name: 'safety-service',
+    dir: 'safety-service',
+    env: { INTERNAL_SECRET, OTEL_SERVICE_NAME: 'safety-service', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+  });
   const identity = await createIdentitySigner({ secret: INTERNAL_SECRET, issuer: 'chat-service' }).sign({ sub: 'chat-service', kind: 'service', role: 'service' }, 'safety-service');
   // A window of streamed output: the start of a corpus text, as a reply's window would be.
   const body = JSON.stringify({ text: texts[0].text.slice(0, WINDOW_CHARS), direction: 'output', language: 'en' });
