@@ -1,3 +1,4 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources in tests (see the
@@ -18,8 +19,18 @@ export default defineConfig({
             'gateway/{src,test}/**/*.test.ts',
             'chat-service/{src,test}/**/*.test.ts',
             'safety-service/{src,test}/**/*.test.ts',
-            'web/src/**/*.test.ts',
           ],
+        },
+      },
+      {
+        extends: true,
+        plugins: [vue()],
+        test: {
+          // Components and the markdown sanitizer run against a real DOM implementation (jsdom,
+          // which DOMPurify supports); the browser itself is exercised by test/e2e/web-*.test.ts.
+          name: 'web',
+          environment: 'jsdom',
+          include: ['web/src/**/*.test.ts'],
         },
       },
       {

@@ -191,7 +191,7 @@ async function measureGateway(ctx, mode, kind, upstream, redis) {
     redisCommandsPerRequest: (commandsAfter.total - commandsBefore.total) / result.answered,
     redisScriptsPerRequest: (commandsAfter.scripts - commandsBefore.scripts) / result.answered,
     warnings: warnings.length,
-    firstWarning: warnings[0]?.msg,
+    firstWarning: warnings[0] && [warnings[0].msg, warnings[0].err?.message, warnings[0].operation && `operation ${warnings[0].operation}`, warnings[0].time].filter(Boolean).join('; '),
   };
 }
 

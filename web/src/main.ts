@@ -1,6 +1,7 @@
 // Composition root: the only place that touches browser globals to build dependencies.
 import { createApp } from 'vue';
-import { createApiClient, createStorageTokenStore, pickLanguage } from './api/client';
+import { createApiClient, createStorageTokenStore } from './api/client';
+import { pickLanguage } from './i18n';
 import App from './App.vue';
 import { apiClientKey } from './composables/useApiClient';
 import './style.css';

@@ -5,7 +5,9 @@
 import { ConnectionError, ProtocolError, createApiError, isRecord, parseRetryAfter, readProblem, stringField } from './errors';
 import { readSseEvents, type SseEvent } from './sse';
 
-export type Language = 'en' | 'de' | 'fr';
+import type { Language } from '../i18n';
+
+export type { Language };
 
 export interface HistoryMessage {
   readonly id: string;
@@ -99,15 +101,6 @@ export function createStorageTokenStore(storage: Storage | undefined, key: strin
       }
     },
   };
-}
-
-/** en by default; de or fr when the browser prefers them. */
-export function pickLanguage(preferred: readonly string[]): Language {
-  for (const tag of preferred) {
-    const primary = tag.toLowerCase().split('-')[0];
-    if (primary === 'de' || primary === 'fr' || primary === 'en') return primary;
-  }
-  return 'en';
 }
 
 interface RequestSpec {
