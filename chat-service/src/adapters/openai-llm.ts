@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { FinishReason, LlmChunk, LlmClient, LlmCompletion, LlmRequest } from '../domain/ports.js';
 import { LlmCallError, retryAfterMsFrom } from '../llm/llm-call-error.js';
+import { createNodeHttpFetch } from './node-http-fetch.js';
 
 export interface OpenAiLlmOptions {
   apiKey: string;
@@ -10,7 +11,10 @@ export interface OpenAiLlmOptions {
    * deadline through the AbortSignal it passes in.
    */
   timeoutMs: number;
-  /** Injected for tests; defaults to global fetch. */
+  /**
+   * Injected for tests; defaults to node:http with its own keep-alive agents, not the global
+   * fetch, which opens a spare connection for every stream aborted mid-response (see node-http-fetch.ts).
+   */
   fetch?: typeof fetch;
 }
 
@@ -55,7 +59,7 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): LlmClient {
     timeout: options.timeoutMs,
     // One retry loop, in chat-service, around this call (ARCHITECTURE.md): never the SDK's.
     maxRetries: 0,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch ?? createNodeHttpFetch(),
   });
 
   const body = (request: LlmRequest) => ({
