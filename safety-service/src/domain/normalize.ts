@@ -178,9 +178,75 @@ export function canonicalView(text: string): TextView {
   return ASCII_ONLY.test(text) ? identityView(text) : buildView(text, false);
 }
 
+/**
+ * ASCII whitespace as the fold sees it (space, tab, line feed, vertical tab, form feed, carriage
+ * return) that the fold changes: a run of two or more, or one that is not a space.
+ */
+const ASCII_SPACE_TO_FOLD = /[\t-\r ]{2,}|[\t-\r]/g;
+const ASCII_SPACE_RUNS_TO_COLLAPSE = /[\t-\r ]{2,}/g;
+
+/**
+ * The folded view of plain ASCII text, as `buildView` makes it (upper case lowered, each run of
+ * whitespace one space) but with native string operations, and the mapping back worked out only
+ * when a detector reports a span: from the runs of two or more whitespace characters, the only
+ * places where the view is shorter than the text. Building the per-unit mapping took as long as
+ * all the detectors matching on this view together.
+ */
+class AsciiFoldedView implements TextView {
+  readonly text: string;
+  /** Per collapsed run: its position in the view, its span in the text; found on first use. */
+  private runs: { at: number[]; from: number[]; to: number[] } | undefined;
+
+  constructor(private readonly original: string) {
+    this.text = original.toLowerCase().replace(ASCII_SPACE_TO_FOLD, ' ');
+  }
+
+  readonly toOriginal = (start: number, end: number): { start: number; end: number } => {
+    const n = this.original.length;
+    if (start >= this.text.length) return { start: n, end: n };
+    const from = this.unit(start).start;
+    if (end <= start) return { start: from, end: from };
+    return { start: from, end: this.unit(Math.min(end, this.text.length) - 1).end };
+  };
+
+  /** The span of the text that view unit `k` came from. */
+  private unit(k: number): { start: number; end: number } {
+    const runs = (this.runs ??= this.findRuns());
+    // The last run at or before `k`.
+    let lo = 0;
+    let hi = runs.at.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((runs.at[mid] as number) <= k) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return { start: k, end: k + 1 };
+    const at = runs.at[found] as number;
+    const runTo = runs.to[found] as number;
+    if (at === k) return { start: runs.from[found] as number, end: runTo };
+    const source = runTo + (k - at - 1);
+    return { start: source, end: source + 1 };
+  }
+
+  private findRuns(): { at: number[]; from: number[]; to: number[] } {
+    const runs = { at: [] as number[], from: [] as number[], to: [] as number[] };
+    let shrunk = 0;
+    for (const m of this.original.matchAll(ASCII_SPACE_RUNS_TO_COLLAPSE)) {
+      runs.at.push(m.index - shrunk);
+      runs.from.push(m.index);
+      runs.to.push(m.index + m[0].length);
+      shrunk += m[0].length - 1;
+    }
+    return runs;
+  }
+}
+
 /** The view phrase detectors match on (see the module comment). */
 export function foldedView(text: string): TextView {
-  return buildView(text, true);
+  return ASCII_ONLY.test(text) ? new AsciiFoldedView(text) : buildView(text, true);
 }
 
 /** Computes each view at most once per request, and only if a detector asks for it. */

@@ -1,5 +1,6 @@
 import type { Category } from '../types.js';
 import type { Detector, DetectorMatch } from './detector.js';
+import { PrefixTrie, literalPrefixes } from './regex-prefixes.js';
 
 /**
  * Shared vocabulary and scoring for the harm detectors. Everything here is matched on the folded
@@ -486,12 +487,22 @@ interface AnchoredPattern {
   tail: RegExp;
   /** Free words allowed between the frame and the tail (the pattern's `freeGap(n)`); -1: none, the tail follows the frame directly. */
   gap: number;
+  /** Its id in `TAIL_STARTS`, or undefined when a tail can start with anything (then it is tried everywhere). */
+  id: number | undefined;
+}
+
+interface FreePattern {
+  /** The pattern, compiled global: what a text without a prefilter is scanned with. */
+  global: RegExp;
+  /** The same source compiled sticky, run only where `FREE_STARTS` says a match can start; undefined: no prefilter. */
+  sticky: RegExp | undefined;
+  id: number;
 }
 
 interface CompiledRule {
   id: string;
   /** One regex per pattern: V8 does not factor a shared prefix out of an alternation, so one big one is slower. */
-  patterns: readonly RegExp[];
+  patterns: readonly FreePattern[];
   /**
    * Patterns that start with the request frame: tried only where the frame matched (found once
    * per text), and after the free words that follow it (found once per frame, negators
@@ -503,8 +514,78 @@ interface CompiledRule {
   weight: number;
 }
 
+/**
+ * The trigger-word prefilter. Every free-standing pattern (and the request frame) is compiled
+ * as `\b(?:...)`, and regex-prefixes.ts derives from its source the literal prefixes one of
+ * which starts each of its matches ("bring ", "ich werde ", "all jews"...). One walk of this
+ * trie at each word boundary of a text lists, per pattern, the only positions where it can
+ * match; the pattern then runs there (sticky) instead of scanning the whole text, and a
+ * position it skips is one where it had no match. Each pattern used to scan every text in full,
+ * about half of the harm detectors' time.
+ */
+const FREE_STARTS = new PrefixTrie();
+let freePatterns = 0;
+/** Likewise for the tails of anchored patterns, at the positions after a request frame. */
+const TAIL_STARTS = new PrefixTrie();
+let tailPatterns = 0;
+
+function freePattern(source: string): FreePattern {
+  const id = freePatterns++;
+  const prefixes = literalPrefixes(source);
+  if (prefixes) FREE_STARTS.add(prefixes, id);
+  return { global: new RegExp(source, 'gu'), sticky: prefixes ? new RegExp(source, 'uy') : undefined, id };
+}
+
+/** Word characters as `\b` sees them (the `u` flag without `i` keeps ASCII `\w`). */
+const isWordChar = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+
+/** Keyed by the text and the number of patterns (rules compiled later add patterns). */
+let startsCache: { text: string; patterns: number; starts: number[][] } | undefined;
+
+/** Per free pattern id, the ascending positions of `text` where a match of it can start. */
+function freeStarts(text: string): number[][] {
+  if (startsCache?.text !== text || startsCache.patterns !== freePatterns) {
+    const starts: number[][] = Array.from({ length: freePatterns }, () => []);
+    let at = 0;
+    const found = (id: number): void => {
+      const list = starts[id] as number[];
+      if (list[list.length - 1] !== at) list.push(at);
+    };
+    // Every pattern starts with `\b`: only positions where word and non-word characters meet.
+    let wordBefore = false;
+    for (; at < text.length; at++) {
+      const word = isWordChar(text.charCodeAt(at));
+      if (word !== wordBefore) FREE_STARTS.walk(text, at, found);
+      wordBefore = word;
+    }
+    startsCache = { text, patterns: freePatterns, starts };
+  }
+  return startsCache.starts;
+}
+
+/** The matches of a free pattern, as `text.matchAll(pattern.global)` would list them. */
+function* freeMatches(pattern: FreePattern, text: string): Generator<{ start: number; end: number }> {
+  const { sticky } = pattern;
+  if (!sticky) {
+    for (const m of text.matchAll(pattern.global)) yield { start: m.index, end: m.index + m[0].length };
+    return;
+  }
+  // A global scan tries each position in turn from the end of the last match; the positions
+  // skipped here are those where no match can start, and no match is empty (it has a prefix).
+  let cursor = 0;
+  for (const at of freeStarts(text)[pattern.id] as number[]) {
+    if (at < cursor) continue;
+    sticky.lastIndex = at;
+    const m = sticky.exec(text);
+    if (m) {
+      yield { start: at, end: at + m[0].length };
+      cursor = at + m[0].length;
+    }
+  }
+}
+
 // Ends at a word's end, so "good way" backtracks to "good ways" as it would inside a whole pattern.
-const REQUEST_RE = new RegExp(`\\b(?:${REQUEST})(?![a-z0-9'-])`, 'gu');
+const REQUEST_PATTERN = freePattern(`\\b(?:${REQUEST})(?![a-z0-9'-])`);
 const NEGATOR_AT = new RegExp(`(?:${NEGATORS})\\b`, 'uy');
 const FREE_WORD_AT = /[^ .!?;]+ /uy;
 const MAX_GAP = 6;
@@ -513,15 +594,18 @@ interface Frame {
   start: number;
   /** Where a tail may start after 0, 1, 2... free words; stops before a negator. */
   tails: number[];
+  /** Per entry of `tails`, the ids of the tails that can start there (`TAIL_STARTS`), found on first use. */
+  startable: (number[] | undefined)[];
 }
-let frameCache: { text: string; frames: Frame[] } | undefined;
+/** Keyed by the text and the number of tails (`startable` lists the tails known when it was filled). */
+let frameCache: { text: string; tails: number; frames: Frame[] } | undefined;
 
 /** The request frames in `text` and the tail positions after each, computed once for all rules of all detectors. */
 function requestFrames(text: string): Frame[] {
-  if (frameCache?.text !== text) {
+  if (frameCache?.text !== text || frameCache.tails !== tailPatterns) {
     const frames: Frame[] = [];
-    for (const m of text.matchAll(REQUEST_RE)) {
-      const end = m.index + m[0].length;
+    for (const m of freeMatches(REQUEST_PATTERN, text)) {
+      const end = m.end;
       const tails = [end];
       if (text[end] === ' ') {
         let at = end + 1;
@@ -535,12 +619,23 @@ function requestFrames(text: string): Frame[] {
           tails.push(at);
         }
       }
-      frames.push({ start: m.index, tails });
+      frames.push({ start: m.start, tails, startable: [] });
       if (frames.length >= MAX_HITS_EVALUATED) break;
     }
-    frameCache = { text, frames };
+    frameCache = { text, tails: tailPatterns, frames };
   }
   return frameCache.frames;
+}
+
+/** Whether anchored tail `id` can start at `frame.tails[k]`. */
+function tailCanStart(frame: Frame, k: number, id: number, text: string): boolean {
+  let ids = frame.startable[k];
+  if (!ids) {
+    const found: number[] = [];
+    TAIL_STARTS.walk(text, frame.tails[k] as number, (t) => found.push(t));
+    frame.startable[k] = ids = found;
+  }
+  return ids.includes(id);
 }
 
 /** `REQUEST`, a space and `freeGap(n)` at the start of a pattern: split off so the gap is walked once per frame. */
@@ -565,13 +660,19 @@ function anchoredPatterns(patterns: readonly string[]): AnchoredPattern[] {
     const split = splitAnchor(p);
     if (split) byGap.set(split.gap, [...(byGap.get(split.gap) ?? []), split.tail]);
   }
-  return [...byGap].map(([gap, tails]) => ({ tail: new RegExp(`(?:${tails.map((t) => `(?:${t})`).join('|')})(?![a-z0-9-])`, 'uy'), gap }));
+  return [...byGap].map(([gap, tails]) => {
+    const source = `(?:${tails.map((t) => `(?:${t})`).join('|')})(?![a-z0-9-])`;
+    const prefixes = literalPrefixes(source);
+    const id = prefixes ? tailPatterns++ : undefined;
+    if (prefixes && id !== undefined) TAIL_STARTS.add(prefixes, id);
+    return { tail: new RegExp(source, 'uy'), gap, id };
+  });
 }
 
 export function compileRules(rules: readonly HarmRule[]): CompiledRule[] {
   return rules.map((rule) => ({
     id: rule.id,
-    patterns: rule.patterns.filter((p) => !p.startsWith(REQUEST)).map((p) => new RegExp(`\\b(?:${p})(?![a-z0-9-])`, 'gu')),
+    patterns: rule.patterns.filter((p) => !p.startsWith(REQUEST)).map((p) => freePattern(`\\b(?:${p})(?![a-z0-9-])`)),
     anchored: anchoredPatterns(rule.patterns),
     contrast: rule.contrast,
     weight: rule.weight ?? 1,
@@ -580,13 +681,16 @@ export function compileRules(rules: readonly HarmRule[]): CompiledRule[] {
 
 /** Every hit of a rule: free-standing patterns anywhere, anchored ones after a request frame. */
 function* hitsOf(rule: CompiledRule, text: string): Generator<{ start: number; end: number }> {
-  for (const pattern of rule.patterns) for (const m of text.matchAll(pattern)) yield { start: m.index, end: m.index + m[0].length };
+  for (const pattern of rule.patterns) yield* freeMatches(pattern, text);
   if (rule.anchored.length === 0) return;
   for (const frame of requestFrames(text)) {
-    for (const { tail, gap } of rule.anchored) {
+    for (const { tail, gap, id } of rule.anchored) {
       // gap -1: right after the frame (tails[0]); gap n: after the space and 0..n free words (tails[1..n+1]).
-      const positions = gap < 0 ? frame.tails.slice(0, 1) : frame.tails.slice(1, gap + 2);
-      for (const at of positions) {
+      const last = Math.min(frame.tails.length, gap < 0 ? 1 : gap + 2);
+      for (let k = gap < 0 ? 0 : 1; k < last; k++) {
+        // A tail that cannot start here would not match here.
+        if (id !== undefined && !tailCanStart(frame, k, id, text)) continue;
+        const at = frame.tails[k] as number;
         tail.lastIndex = at;
         const m = tail.exec(text);
         if (m) {
