@@ -95,3 +95,24 @@ describe('createViews', () => {
     expect(view('canonical').text).toBe('Hello');
   });
 });
+
+describe('canonical view of non-ASCII text', () => {
+  it('is the text itself when NFKC changes nothing and nothing is invisible', () => {
+    const text = 'Grüße, “quoted” – naïve café Σίσυφος 😀';
+    const view = canonicalView(text);
+    expect(view.text).toBe(text);
+    expect(view.toOriginal(3, 7)).toEqual({ start: 3, end: 7 });
+  });
+
+  it('is built unit by unit when one character changes', () => {
+    const view = canonicalView('Grüße \uff21 e\u0301');
+    expect(view.text).toBe('Grüße A é');
+    expect(view.toOriginal(6, 7)).toEqual({ start: 6, end: 7 });
+    expect(view.toOriginal(8, 9)).toEqual({ start: 8, end: 10 });
+  });
+
+  it('keeps lone surrogates and wide characters in a built view', () => {
+    const view = foldedView('\u0416\ud800 X\u200b\u00e9');
+    expect([...view.text].map((c) => c.charCodeAt(0))).toEqual([0x436, 0xd800, 0x20, 0x78, 0x65]);
+  });
+});

@@ -96,48 +96,39 @@ function foldCluster(cluster: string): string {
 
 /**
  * Walks `text` in clusters (a code point and the combining marks after it, so NFKC can compose
- * them) and records, for every UTF-16 unit it emits, the source span it came from.
+ * them) and records, for every UTF-16 unit it emits, the source span it came from. The output
+ * is written as code units into a typed array and made a string once at the end: appending
+ * each unit to a string through a closure took most of the time for non-ASCII text.
  */
 function buildView(text: string, fold: boolean): TextView {
   const n = text.length;
-  // NFKC can expand a cluster (e.g. U+FDFA to 18 units); grow on demand.
+  // NFKC can expand a cluster (e.g. U+FDFA to 18 units); grow on demand. Invariant: capacity >= len + (n - i).
   let capacity = n + 16;
+  let units = new Uint16Array(capacity);
   let starts = new Uint32Array(capacity);
   let ends = new Uint32Array(capacity);
-  let out = '';
   let len = 0;
   let lastWasSpace = false;
-
-  const emit = (piece: string, from: number, to: number): void => {
-    if (len + piece.length > capacity) {
-      capacity = Math.max(capacity * 2, len + piece.length);
-      const s = new Uint32Array(capacity);
-      const e = new Uint32Array(capacity);
-      s.set(starts);
-      e.set(ends);
-      starts = s;
-      ends = e;
-    }
-    for (let k = 0; k < piece.length; k += 1) {
-      starts[len] = from;
-      ends[len] = to;
-      len += 1;
-    }
-    out += piece;
-  };
 
   let i = 0;
   while (i < n) {
     const code = text.charCodeAt(i);
     // ASCII fast path: no marks can follow, nothing to compose.
     if (code < 0x80 && (i + 1 >= n || text.charCodeAt(i + 1) < 0x300)) {
-      const ch = text[i] as string;
       if (fold && (code === 0x20 || (code >= 0x09 && code <= 0x0d))) {
         if (lastWasSpace) ends[len - 1] = i + 1;
-        else emit(' ', i, i + 1);
+        else {
+          units[len] = 0x20;
+          starts[len] = i;
+          ends[len] = i + 1;
+          len += 1;
+        }
         lastWasSpace = true;
       } else {
-        emit(fold && code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : ch, i, i + 1);
+        units[len] = fold && code >= 0x41 && code <= 0x5a ? code + 32 : code;
+        starts[len] = i;
+        ends[len] = i + 1;
+        len += 1;
         lastWasSpace = false;
       }
       i += 1;
@@ -156,26 +147,94 @@ function buildView(text: string, fold: boolean): TextView {
       if (kindOf(next) !== Kind.Mark) break;
       j += next > 0xffff ? 2 : 1;
     }
-    const cluster = text.slice(i, j);
     if (fold && kind === Kind.Space) {
       if (lastWasSpace) ends[len - 1] = j;
-      else emit(' ', i, j);
+      else {
+        units[len] = 0x20;
+        starts[len] = i;
+        ends[len] = j;
+        len += 1;
+      }
       lastWasSpace = true;
     } else {
+      const cluster = text.slice(i, j);
       const piece = fold ? memo(folds, cluster, foldCluster) : memo(canonicals, cluster, nfkc);
       if (piece.length > 0) {
-        emit(piece, i, j);
+        // Room for the piece and one unit per input unit left, so the ASCII path never checks.
+        // (Inline, not a closure: variables a closure assigns live on the heap, slowing every access.)
+        if (len + piece.length + (n - j) > capacity) {
+          capacity = Math.max(capacity * 2, len + piece.length + (n - j));
+          const u = new Uint16Array(capacity);
+          const s = new Uint32Array(capacity);
+          const e = new Uint32Array(capacity);
+          u.set(units);
+          s.set(starts);
+          e.set(ends);
+          units = u;
+          starts = s;
+          ends = e;
+        }
+        for (let k = 0; k < piece.length; k += 1) {
+          units[len] = piece.charCodeAt(k);
+          starts[len] = i;
+          ends[len] = j;
+          len += 1;
+        }
         lastWasSpace = false;
       }
     }
     i = j;
   }
-  return new MappedView(out, starts, ends, n);
+  return new MappedView(unitsToString(units, len), starts, ends, n);
 }
 
-/** NFKC without invisible characters; the submitted text itself when it is plain ASCII. */
+/** `ucs2` is little-endian; typed arrays use the platform's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function fromCharCodes(units: Uint16Array): string {
+  let out = '';
+  for (let at = 0; at < units.length; at += 4096) out += String.fromCharCode(...units.subarray(at, at + 4096));
+  return out;
+}
+
+/**
+ * The first `len` code units as a string, lone surrogates kept. Made one-byte (Latin-1) when every
+ * unit fits, as string concatenation would make it: the regexes run markedly slower on two-byte strings.
+ */
+function unitsToString(units: Uint16Array, len: number): string {
+  const used = units.subarray(0, len);
+  let wide = false;
+  for (let k = 0; k < len; k++) {
+    if ((used[k] as number) > 0xff) {
+      wide = true;
+      break;
+    }
+  }
+  if (wide) return LITTLE_ENDIAN ? Buffer.from(used.buffer, used.byteOffset, len * 2).toString('ucs2') : fromCharCodes(used);
+  return Buffer.from(Uint8Array.from(used)).toString('latin1');
+}
+
+/**
+ * Whether `buildView(text, false)` would be `text` itself: no code point outside ASCII is
+ * invisible or a mark (so each is a cluster of its own) and NFKC leaves each as it is. Text in
+ * German or French usually passes; then no mapping is built.
+ */
+function canonicalAsIs(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) < 0x80) continue;
+    const cp = text.codePointAt(i) as number;
+    const kind = kindOf(cp);
+    if (kind === Kind.Invisible || kind === Kind.Mark) return false;
+    const ch = String.fromCodePoint(cp);
+    if (memo(canonicals, ch, nfkc) !== ch) return false;
+    if (cp > 0xffff) i += 1;
+  }
+  return true;
+}
+
+/** NFKC without invisible characters; the submitted text itself when that changes nothing. */
 export function canonicalView(text: string): TextView {
-  return ASCII_ONLY.test(text) ? identityView(text) : buildView(text, false);
+  return ASCII_ONLY.test(text) || canonicalAsIs(text) ? identityView(text) : buildView(text, false);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMAIL_RULE, emailDetector } from './email.js';
+import { EMAIL_RULE, emailDetector, findEmails } from './email.js';
 
 const found = (text: string): string[] =>
   emailDetector.detect(text, { direction: 'output' }).map((m) => text.slice(m.start, m.end));
@@ -43,5 +43,22 @@ describe('email detector', () => {
     const started = performance.now();
     emailDetector.detect(text, { direction: 'output' });
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('email prefilter', () => {
+  it('lists the matches a global scan of the pattern lists', () => {
+    const LOCAL = String.raw`[\p{L}\p{N}_%+'-]+(?:\.[\p{L}\p{N}_%+'-]+)*`;
+    const DOMAIN = String.raw`(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})`;
+    const global = new RegExp(String.raw`(?<![\p{L}\p{N}_%+'.-])${LOCAL}@${DOMAIN}(?![\p{L}\p{N}_-]|\.[\p{L}\p{N}])`, 'gu');
+    const texts = [
+      'mail a.b@c.de, .x@y.org, jürgen@müller.de and a@b@c.com or @x.org',
+      'x@y.z a..b@c.de \ud835\udc00b@c.de \ud800a@b.cd e@f.gh.',
+      'first@one.com@two.org trailing@',
+    ];
+    for (const text of texts) {
+      const expected = [...text.matchAll(global)].map((m) => ({ rule: 'pii.email.v1', start: m.index, end: m.index + m[0].length }));
+      expect(findEmails(text), text).toEqual(expected);
+    }
   });
 });

@@ -418,15 +418,16 @@ export const WEAPON = alt(
 
 /** A clause: the sentence around a hit, bounded so one hit never costs more than a fixed window. */
 const CLAUSE_REACH = 240;
-const CLAUSE_END = /[.!?;\n]/;
+/** `[.!?;\n]`, by character code. */
+const isClauseEnd = (c: number): boolean => c === 0x2e || c === 0x21 || c === 0x3f || c === 0x3b || c === 0x0a;
 
 export function clauseAround(text: string, start: number, end: number): string {
   let from = start;
   const floor = Math.max(0, start - CLAUSE_REACH);
-  while (from > floor && !CLAUSE_END.test(text[from - 1] as string)) from -= 1;
+  while (from > floor && !isClauseEnd(text.charCodeAt(from - 1))) from -= 1;
   let to = end;
   const ceiling = Math.min(text.length, end + CLAUSE_REACH);
-  while (to < ceiling && !CLAUSE_END.test(text[to] as string)) to += 1;
+  while (to < ceiling && !isClauseEnd(text.charCodeAt(to))) to += 1;
   return text.slice(from, to);
 }
 
@@ -576,10 +577,11 @@ function* freeMatches(pattern: FreePattern, text: string): Generator<{ start: nu
   for (const at of freeStarts(text)[pattern.id] as number[]) {
     if (at < cursor) continue;
     sticky.lastIndex = at;
-    const m = sticky.exec(text);
-    if (m) {
-      yield { start: at, end: at + m[0].length };
-      cursor = at + m[0].length;
+    // test(), not exec(): no match array to build; a sticky regex leaves lastIndex at the match's end.
+    if (sticky.test(text)) {
+      const end = sticky.lastIndex;
+      yield { start: at, end };
+      cursor = end;
     }
   }
 }
@@ -692,9 +694,8 @@ function* hitsOf(rule: CompiledRule, text: string): Generator<{ start: number; e
         if (id !== undefined && !tailCanStart(frame, k, id, text)) continue;
         const at = frame.tails[k] as number;
         tail.lastIndex = at;
-        const m = tail.exec(text);
-        if (m) {
-          yield { start: frame.start, end: at + m[0].length };
+        if (tail.test(text)) {
+          yield { start: frame.start, end: tail.lastIndex };
           break;
         }
       }

@@ -32,7 +32,10 @@ export function isIban(compact: string): boolean {
 }
 
 const START = /(?<![\p{L}\p{N}_])([A-Z]{2})\d{2}(?=[ -]?[A-Z0-9])/gu;
-const ALNUM = /[A-Z0-9]/;
+/** `[A-Z0-9]` by character code: a regex test per character was most of this detector's time. */
+const isAlnum = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+const SPACE = 0x20;
+const DASH = 0x2d;
 
 /**
  * From a country code, takes exactly that country's number of characters (single spaces or dashes
@@ -41,15 +44,15 @@ const ALNUM = /[A-Z0-9]/;
  */
 function readIban(text: string, start: number, length: number): { end: number; compact: string } | undefined {
   let compact = '';
-  let separator: string | undefined;
+  let separator = -1;
   let i = start;
   while (i < text.length && compact.length < length) {
-    const ch = text[i] as string;
-    if (ALNUM.test(ch)) {
-      compact += ch;
+    const c = text.charCodeAt(i);
+    if (isAlnum(c)) {
+      compact += text[i] as string;
       i += 1;
-    } else if ((ch === ' ' || ch === '-') && (separator ?? ch) === ch && compact.length >= 4 && ALNUM.test(text[i + 1] ?? '')) {
-      separator = ch;
+    } else if ((c === SPACE || c === DASH) && (separator < 0 || separator === c) && compact.length >= 4 && isAlnum(text.charCodeAt(i + 1))) {
+      separator = c;
       i += 1;
     } else {
       return undefined;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { foldedView } from '../normalize.js';
 import type { Detector, DetectorMatch } from './detector.js';
 import { findInjection } from './prompt-injection.js';
@@ -10,8 +11,35 @@ import { findInjection } from './prompt-injection.js';
  */
 
 /** Standard and URL-safe alphabets; line breaks inside a run are allowed (MIME wraps at 76). */
-const BASE64_RUN = /[A-Za-z0-9+/_\-\r\n]{20,}={0,2}/g;
 const MIN_CHARS = 20;
+/** Per ASCII code: 1 when the character belongs to a run (`[A-Za-z0-9+/_\-\r\n]`). */
+const RUN_CHAR = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-\r\n') RUN_CHAR[ch.charCodeAt(0)] = 1;
+const isRunChar = (c: number): boolean => c < 128 && RUN_CHAR[c] === 1;
+
+/**
+ * The matches of `/[A-Za-z0-9+/_\-\r\n]{20,}={0,2}/g`, in order, found in one pass. A match can
+ * only start where a run of those characters starts (had the run started earlier, its start
+ * would have matched first and taken it whole), so each maximal run of 20 or more, plus up to two
+ * `=`, is a match, and a shorter run is none. The regex tried every position of every word again.
+ */
+export function base64Runs(text: string): { index: number; run: string }[] {
+  const found: { index: number; run: string }[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isRunChar(text.charCodeAt(i))) {
+      i += 1;
+      continue;
+    }
+    const start = i;
+    while (i < n && isRunChar(text.charCodeAt(i))) i += 1;
+    if (i - start < MIN_CHARS) continue;
+    if (text.charCodeAt(i) === 0x3d) i += text.charCodeAt(i + 1) === 0x3d ? 2 : 1;
+    found.push({ index: start, run: text.slice(start, i) });
+  }
+  return found;
+}
 /** Longer runs are files or keys, not smuggled instructions; cost stays bounded either way. */
 const MAX_CHARS = 16_384;
 const MAX_RUNS = 64;
@@ -27,9 +55,12 @@ export function decodePlausibleBase64(run: string): string | undefined {
   if (!/[A-Z]/.test(compact) || !/[a-z]/.test(compact) || /[a-z]{12}/.test(compact)) return undefined;
   const body = compact.replace(/=+$/, '').replaceAll('-', '+').replaceAll('_', '/');
   const usable = body.length - (body.length % 4 === 1 ? 1 : 0);
+  const bytes = Buffer.from(body.slice(0, usable), 'base64');
+  // Most runs are keys and hashes, binary once decoded: checked first, a throwing decode cost ~10 us each.
+  if (!isUtf8(bytes)) return undefined;
   let decoded: string;
   try {
-    decoded = utf8.decode(Buffer.from(body.slice(0, usable), 'base64'));
+    decoded = utf8.decode(bytes);
   } catch {
     return undefined;
   }
@@ -46,16 +77,16 @@ export const injectionBase64Detector: Detector = {
   detect(text) {
     const found: DetectorMatch[] = [];
     let runs = 0;
-    for (const m of text.matchAll(BASE64_RUN)) {
+    for (const { index, run } of base64Runs(text)) {
       if (runs >= MAX_RUNS) break;
-      const decoded = decodePlausibleBase64(m[0]);
+      const decoded = decodePlausibleBase64(run);
       if (decoded === undefined) continue;
       runs += 1;
       if (findInjection(foldedView(decoded).text).length > 0) {
         // Leading or trailing line breaks are not part of the run the user sees.
-        const lead = m[0].length - m[0].trimStart().length;
-        const trimmed = m[0].trim();
-        found.push({ rule: 'prompt_injection.base64.v1', start: m.index + lead, end: m.index + lead + trimmed.length });
+        const lead = run.length - run.trimStart().length;
+        const trimmed = run.trim();
+        found.push({ rule: 'prompt_injection.base64.v1', start: index + lead, end: index + lead + trimmed.length });
       }
     }
     return found;

@@ -1,4 +1,5 @@
 import type { Detector, DetectorMatch } from './detector.js';
+import { WordStartPatterns } from './regex-prefixes.js';
 
 /**
  * Prompt injection phrases in English, German and French, matched on the folded view
@@ -142,15 +143,30 @@ const RAW_RULES: readonly PhraseRule[] = [
   },
 ];
 
+/**
+ * The phrase rules' prefilter: each compiled rule starts with `\b`, so a match starts at a word
+ * boundary with one of the literal prefixes regex-prefixes.ts derives from it ("ignore", "you are
+ * now", "reveal"...); the rule runs only there (see WordStartPatterns), listing exactly the
+ * matches a scan of the whole text would. Three scans of every text were this detector's time.
+ */
+const PHRASES = new WordStartPatterns();
+
 /** Words in a pattern are separated by " "; in the compiled regex that space is optional. */
-function compile(patterns: readonly string[]): RegExp {
+function compile(patterns: readonly string[]): number {
   const source = patterns.map((p) => `(?:${p})`).join('|').replaceAll(' ', ' ?');
-  return new RegExp(`\\b(?:${source})\\b`, 'gu');
+  return PHRASES.add(`\\b(?:${source})\\b`, 'u');
 }
 
-const COMPILED = [
-  ...PROMPT_INJECTION_RULES.map((rule) => ({ id: rule.id, pattern: compile(rule.patterns) })),
-  ...RAW_RULES.map((rule) => ({ id: rule.id, pattern: new RegExp(rule.patterns.join('|'), 'gu') })),
+const COMPILED: readonly { id: string; matches: (text: string) => { start: number; end: number }[] }[] = [
+  ...PROMPT_INJECTION_RULES.map((rule) => {
+    const phrase = compile(rule.patterns);
+    return { id: rule.id, matches: (text: string) => PHRASES.matches(phrase, text) };
+  }),
+  ...RAW_RULES.map((rule) => {
+    // Symbols first ("</system_prompt>"), so not at a word boundary: scanned in full.
+    const pattern = new RegExp(rule.patterns.join('|'), 'gu');
+    return { id: rule.id, matches: (text: string) => [...text.matchAll(pattern)].map((m) => ({ start: m.index, end: m.index + m[0].length })) };
+  }),
 ];
 
 /**
@@ -232,10 +248,9 @@ function isQuotedMention(text: string, start: number, end: number): boolean {
 export function findInjection(folded: string): DetectorMatch[] {
   const text = latinSkeleton(folded);
   const found: DetectorMatch[] = [];
-  for (const { id, pattern } of COMPILED) {
-    for (const m of text.matchAll(pattern)) {
-      const end = m.index + m[0].length;
-      if (!isQuotedMention(text, m.index, end)) found.push({ rule: id, start: m.index, end });
+  for (const { id, matches } of COMPILED) {
+    for (const { start, end } of matches(text)) {
+      if (!isQuotedMention(text, start, end)) found.push({ rule: id, start, end });
     }
   }
   found.push(...hiddenCommentOrders(text));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrefixTrie, literalPrefixes } from './regex-prefixes.js';
+import { PrefixTrie, WordStartPatterns, literalPrefixes } from './regex-prefixes.js';
 import { HARM_ILLICIT_RULES } from './harm-illicit.js';
 import { HARM_HATE_RULES } from './harm-hate.js';
 import { HARM_SEXUAL_MINORS_RULES } from './harm-sexual.js';
@@ -27,6 +27,11 @@ describe('literalPrefixes', () => {
     expect(literalPrefixes('ab[a-z]+')).toEqual(['ab']);
     expect(literalPrefixes('x.y')).toEqual(['x']);
     expect(literalPrefixes('(?<!not )bomb(?! bath)')).toEqual(['bomb']);
+  });
+
+  it('keeps the prefixes of a large alternation at the start of a pattern', () => {
+    const words = Array.from({ length: 1500 }, (_, k) => `w${k}x`);
+    expect(literalPrefixes(`\\b(?:${words.join('|')})`)?.length).toBe(1500);
   });
 
   it('gives up when a match can start anywhere or the syntax is beyond it', () => {
@@ -67,5 +72,20 @@ describe('PrefixTrie', () => {
     expect(at('xmurder', 1)).toEqual([0]);
     trie.add(['x'], 3);
     expect(at('xmurder', 0)).toEqual([3]);
+  });
+});
+
+describe('WordStartPatterns', () => {
+  it('lists the matches a global scan lists, trying the pattern only where a prefix starts a word', () => {
+    const patterns = new WordStartPatterns();
+    const sources = ['\\b(?:ignore|forget) ?(?:all ?)?previous\\b', '\\b(?:ab|abc)+d', '\\b\\w+ing\\b'];
+    const ids = sources.map((source) => patterns.add(source, 'u'));
+    const texts = ['please ignore all previous, forgetprevious; ignoreall previous', 'abcabd ababd xabd ab', 'going singing sing', ''];
+    for (const text of texts) {
+      sources.forEach((source, k) => {
+        const expected = [...text.matchAll(new RegExp(source, 'gu'))].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+        expect(patterns.matches(ids[k] as number, text), `${source} in ${text}`).toEqual(expected);
+      });
+    }
   });
 });

@@ -49,6 +49,8 @@ const loosen = (c: Cover): Cover => cover([], [...c.exact, ...c.starts]);
 
 function concat(left: Cover, right: Cover): Cover {
   if (left.exact.length === 0) return left;
+  // Nothing before (a sequence's start, `\b`): no product to bound, however large `right` is.
+  if (left.starts.length === 0 && left.exact.length === 1 && left.exact[0] === '') return right;
   if (left.exact.length * (right.exact.length + right.starts.length) > MAX_ITEMS) return loosen(left);
   const exact: string[] = [];
   const starts = [...left.starts];
@@ -402,5 +404,75 @@ export class PrefixTrie {
     });
     this.frozen = { ascii, other, width, next, ids };
     return this.frozen;
+  }
+}
+
+/** Word characters as `\b` sees them (the `u` flag without `i` keeps ASCII `\w`). */
+const isWordChar = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+
+/**
+ * Global regexes that all start with `\b`, matched as `text.matchAll(pattern)` would, but only
+ * tried where one of their literal prefixes starts at a word boundary: one trie walk per
+ * boundary for all of them, then a sticky copy at those positions. A pattern without
+ * literal prefixes scans the whole text as before.
+ */
+export class WordStartPatterns {
+  private readonly trie = new PrefixTrie();
+  private readonly patterns: { global: RegExp; sticky: RegExp | undefined }[] = [];
+  private cache: { text: string; starts: number[][] } | undefined;
+
+  /** `source` must start with `\b`; returns the id to pass to `matches`. */
+  add(source: string, flags: string): number {
+    if (!source.startsWith('\\b')) throw new Error('WordStartPatterns: a pattern must start with \\b');
+    const id = this.patterns.length;
+    const prefixes = literalPrefixes(source);
+    if (prefixes) this.trie.add(prefixes, id);
+    this.patterns.push({ global: new RegExp(source, `${flags}g`), sticky: prefixes ? new RegExp(source, `${flags}y`) : undefined });
+    this.cache = undefined;
+    return id;
+  }
+
+  /** The spans `text.matchAll` of pattern `id` lists, in order. */
+  matches(id: number, text: string): { start: number; end: number }[] {
+    const pattern = this.patterns[id];
+    if (!pattern) throw new Error(`WordStartPatterns: no pattern ${id}`);
+    const found: { start: number; end: number }[] = [];
+    const { sticky } = pattern;
+    if (!sticky) {
+      for (const m of text.matchAll(pattern.global)) found.push({ start: m.index, end: m.index + m[0].length });
+      return found;
+    }
+    // A global scan tries each position in turn from the end of the last match; the positions
+    // skipped here are those where no match can start, and no match is empty (it has a prefix).
+    let cursor = 0;
+    for (const at of this.starts(text)[id] as number[]) {
+      if (at < cursor) continue;
+      sticky.lastIndex = at;
+      if (sticky.test(text)) {
+        found.push({ start: at, end: sticky.lastIndex });
+        cursor = sticky.lastIndex;
+      }
+    }
+    return found;
+  }
+
+  /** Per pattern, the ascending word-boundary positions of `text` where one of its prefixes starts; kept for the last text. */
+  private starts(text: string): number[][] {
+    if (this.cache?.text !== text) {
+      const starts: number[][] = this.patterns.map(() => []);
+      let at = 0;
+      const found = (id: number): void => {
+        const list = starts[id] as number[];
+        if (list[list.length - 1] !== at) list.push(at);
+      };
+      let wordBefore = false;
+      for (; at < text.length; at++) {
+        const word = isWordChar(text.charCodeAt(at));
+        if (word !== wordBefore) this.trie.walk(text, at, found);
+        wordBefore = word;
+      }
+      this.cache = { text, starts };
+    }
+    return this.cache.starts;
   }
 }
