@@ -5,7 +5,7 @@
 import { ConnectionError, ProtocolError, createApiError, isRecord, parseRetryAfter, readProblem, stringField } from './errors';
 import { readSseEvents, type SseEvent } from './sse';
 
-import type { Language } from '../i18n';
+import { LANGUAGES, isLanguage, type Language } from '../i18n';
 
 export type { Language };
 
@@ -31,6 +31,8 @@ export type ChatStreamEvent =
       readonly safetyAction: string | undefined;
       /** The localized text that replaces a reply the safety policy blocked. */
       readonly notice: string | undefined;
+      /** The reply is the operator's fallback message because no model could answer. */
+      readonly degraded: boolean;
     }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly retryable: boolean };
 
@@ -50,11 +52,41 @@ export interface ApiClientOptions {
   readonly baseUrl?: string;
 }
 
+export type ConsentMode = 'always' | 'never' | 'auto';
+
+/** The public UI settings from `GET /api/v1/config`, with the UI's defaults for anything missing. */
+export interface PublicConfig {
+  readonly languages: readonly Language[];
+  readonly feedbackEnabled: boolean;
+  /** undefined when the server did not say (the panel then uses its prop or `auto`). */
+  readonly consentMode: ConsentMode | undefined;
+  readonly maxMessageChars: number;
+  readonly privacyUrl: string | undefined;
+}
+
+export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
+
+export interface FeedbackInput {
+  readonly messageId: string;
+  readonly rating: 'up' | 'down';
+  readonly comment?: string | undefined;
+}
+
 export interface ApiClient {
+  /** The language sent with new sessions and chat turns; follows `setLanguage`. */
   readonly language: Language;
+  setLanguage(language: Language): void;
+  getConfig(signal?: AbortSignal): Promise<PublicConfig>;
   getHistory(signal?: AbortSignal): Promise<HistoryMessage[]>;
   /** Yields the reply's events and ends after `done` or `error`; aborting the signal stops it. */
   streamChat(message: string, signal?: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined>;
+  /** Drops the current session and starts a fresh one (a new, empty server-side conversation). */
+  startNewSession(): Promise<void>;
+  /** Erases the session's history and feedback on the server (DELETE /api/v1/sessions/current) and forgets its token. */
+  deleteSessionData(): Promise<void>;
+  sendFeedback(input: FeedbackInput, signal?: AbortSignal): Promise<void>;
+  /** Called when an expired session was replaced by a new one behind the caller's back; returns an unsubscribe function. */
+  onSessionRenewed(listener: () => void): () => void;
 }
 
 export const sessionStorageKey = 'parley.session';
@@ -104,7 +136,7 @@ export function createStorageTokenStore(storage: Storage | undefined, key: strin
 }
 
 interface RequestSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly accept: string;
   readonly body?: unknown;
@@ -112,7 +144,9 @@ interface RequestSpec {
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
-  const { language, tokens } = options;
+  const { tokens } = options;
+  let language = options.language;
+  const renewalListeners = new Set<() => void>();
   const baseUrl = options.baseUrl ?? '';
   // Called unbound: window.fetch throws "Illegal invocation" when called as a method of another object.
   const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
@@ -174,6 +208,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       } else {
         tokens.clear();
         fresh = await startSession();
+        for (const listener of renewalListeners) listener();
       }
       spec.signal?.throwIfAborted();
       response = await send(spec, fresh);
@@ -225,7 +260,89 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     throw new ProtocolError(cutOff);
   }
 
-  return { language, getHistory, streamChat };
+  async function getConfig(signal?: AbortSignal): Promise<PublicConfig> {
+    const response = await send({ method: 'GET', path: '/api/v1/config', accept: 'application/json', signal }, undefined);
+    if (!response.ok) return failure(response);
+    return toPublicConfig(await response.json());
+  }
+
+  async function startNewSession(): Promise<void> {
+    tokens.clear();
+    await startSession();
+  }
+
+  async function deleteSessionData(): Promise<void> {
+    const token = tokens.get();
+    if (token === null) return; // no session yet: nothing is kept about this visitor
+    const response = await send({ method: 'DELETE', path: '/api/v1/sessions/current', accept: 'application/json', signal: undefined }, token);
+    await response.body?.cancel();
+    // 401: the session already idled out, and its data with it; anything else is a real failure.
+    if (!response.ok && response.status !== 401) return failure(response);
+    tokens.clear();
+  }
+
+  async function sendFeedback(input: FeedbackInput, signal?: AbortSignal): Promise<void> {
+    const body: Record<string, string> = { message_id: input.messageId, rating: input.rating };
+    if (input.comment !== undefined && input.comment.trim() !== '') body['comment'] = input.comment.trim();
+    const response = await authorized({ method: 'POST', path: '/api/v1/feedback', accept: 'application/json', body, signal });
+    await response.body?.cancel();
+  }
+
+  return {
+    get language() {
+      return language;
+    },
+    setLanguage(next: Language) {
+      language = next;
+    },
+    getConfig,
+    getHistory,
+    streamChat,
+    startNewSession,
+    deleteSessionData,
+    sendFeedback,
+    onSessionRenewed(listener) {
+      renewalListeners.add(listener);
+      return () => renewalListeners.delete(listener);
+    },
+  };
+}
+
+const CONSENT_MODES: Record<string, ConsentMode> = {
+  always: 'always',
+  never: 'never',
+  auto: 'auto',
+  // The gateway's CONSENT_MODE vocabulary: `none` needs no banner, `opt_in` always asks,
+  // `notice` asks unless the host page runs its own consent manager.
+  none: 'never',
+  opt_in: 'always',
+  notice: 'auto',
+};
+
+export function toPublicConfig(body: unknown): PublicConfig {
+  const fields = isRecord(body) ? body : {};
+  const languages = Array.isArray(fields['languages']) ? fields['languages'].filter(isLanguage) : [];
+  const limits = isRecord(fields['limits']) ? fields['limits'] : {};
+  const max = limits['max_message_chars'];
+  const mode = stringField(fields, 'consent_mode');
+  const privacyUrl = stringField(fields, 'privacy_url');
+  return {
+    languages: languages.length > 0 ? languages : LANGUAGES,
+    feedbackEnabled: fields['feedback_enabled'] === true,
+    consentMode: mode === undefined ? undefined : CONSENT_MODES[mode],
+    maxMessageChars: typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : DEFAULT_MAX_MESSAGE_CHARS,
+    privacyUrl: privacyUrl !== undefined && isSafeLink(privacyUrl) ? privacyUrl : undefined,
+  };
+}
+
+/** Only http(s) links (absolute or relative) become an href; never `javascript:` and friends. */
+export function isSafeLink(url: string): boolean {
+  try {
+    const parsed = new URL(url, 'https://relative.invalid/');
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:';
+  } catch {
+    return false;
+  }
 }
 
 function toChatEvent(sse: SseEvent): ChatStreamEvent | undefined {
@@ -254,6 +371,7 @@ function toChatEvent(sse: SseEvent): ChatStreamEvent | undefined {
         usage: toUsage(fields['usage']),
         safetyAction: isRecord(fields['safety']) ? stringField(fields['safety'], 'action') : undefined,
         notice: stringField(fields, 'notice'),
+        degraded: fields['degraded'] === true,
       };
     case 'error':
       return {

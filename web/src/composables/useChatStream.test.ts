@@ -60,6 +60,10 @@ function createFakeGateway(options: { validTokens?: Set<string>; onChat?: (reque
     if (request.method === 'GET' && pathname === '/api/v1/history') {
       return json(200, { messages: [{ id: 'h1', role: 'user', content: 'earlier', created_at: '2030-01-01T00:00:00Z' }] });
     }
+    if (request.method === 'DELETE' && pathname === '/api/v1/sessions/current') {
+      validTokens.delete(token);
+      return new Response(null, { status: 204 });
+    }
     if (request.method === 'POST' && pathname === '/api/v1/chat') {
       if (options.onChat !== undefined) return options.onChat(request);
       const reply = createReplyStream(request.signal);
@@ -102,7 +106,7 @@ describe('useChatStream', () => {
     expect(await session?.json()).toEqual({ language: 'de' });
     expect(history?.headers.get('Authorization')).toBe('Bearer tok-1');
     expect(tokens.get()).toBe('tok-1');
-    expect(chat.messages.value).toEqual([{ id: 'h1', role: 'user', content: 'earlier', state: 'complete' }]);
+    expect(chat.messages.value).toEqual([{ id: 'h1', messageId: 'h1', role: 'user', content: 'earlier', state: 'complete' }]);
   });
 
   it('reuses a stored session token instead of creating a new session', async () => {
@@ -136,15 +140,16 @@ describe('useChatStream', () => {
     const chatRequest = gateway.requests.find((r) => r.url.endsWith('/api/v1/chat'));
     expect(chatRequest?.headers.get('Accept')).toBe('text/event-stream');
     expect(await chatRequest?.json()).toEqual({ message: 'hello', language: 'de' });
-    expect(chat.messages.value.map(({ role, content, state }) => ({ role, content, state }))).toEqual([
-      { role: 'user', content: 'hello', state: 'complete' },
-      { role: 'assistant', content: 'Hallo!', state: 'complete' },
+    expect(chat.messages.value.map(({ role, content, state, messageId }) => ({ role, content, state, messageId }))).toEqual([
+      { role: 'user', content: 'hello', state: 'complete', messageId: undefined },
+      { role: 'assistant', content: 'Hallo!', state: 'complete', messageId: 'm1' },
     ]);
+    expect(chat.lastOutcome.value).toBe('complete');
     expect(chat.pending.value).toBe(false);
     expect(chat.error.value).toBeNull();
   });
 
-  it('replaces a blocked reply with the notice the server sends', async () => {
+  it('drops the released text of a blocked reply and marks it blocked, for the view to show its own notice', async () => {
     const gateway = createFakeGateway();
     const { chat } = setup(gateway);
     const sending = chat.send('hello');
@@ -153,10 +158,12 @@ describe('useChatStream', () => {
     reply.event('delta', { text: 'Harmless start ' });
     reply.event('done', { finish_reason: 'content_filter', safety: { action: 'block' }, notice: 'Diese Antwort wurde zurückgehalten.' });
     expect(await sending).toBe(true);
-    expect(chat.messages.value.at(-1)).toMatchObject({ role: 'assistant', content: 'Diese Antwort wurde zurückgehalten.', state: 'complete' });
+    expect(chat.messages.value.at(-1)).toMatchObject({ role: 'assistant', content: '', state: 'blocked', messageId: 'm1' });
+    expect(JSON.stringify(chat.messages.value)).not.toContain('Harmless start');
+    expect(chat.lastOutcome.value).toBe('blocked');
   });
 
-  it('shows the message of a terminal error event and keeps the partial reply', async () => {
+  it('reports the code of a terminal error event and keeps the partial reply', async () => {
     const gateway = createFakeGateway();
     const { chat } = setup(gateway);
 
@@ -166,7 +173,8 @@ describe('useChatStream', () => {
     reply.event('error', { code: 'upstream_failed', message: 'The model stopped answering.', retryable: true });
 
     expect(await sending).toBe(true);
-    expect(chat.error.value).toBe('The model stopped answering.');
+    expect(chat.error.value).toEqual({ code: 'upstream_failed', kind: 'failed', traceId: undefined, retryable: true });
+    expect(chat.failedMessage()).toBe('hello');
     expect(chat.messages.value.at(-1)).toMatchObject({ role: 'assistant', content: 'Partial', state: 'failed' });
     expect(chat.pending.value).toBe(false);
   });
@@ -181,7 +189,7 @@ describe('useChatStream', () => {
     reply.close();
 
     expect(await sending).toBe(true);
-    expect(chat.error.value).toMatch(/cut off/);
+    expect(chat.error.value).toMatchObject({ code: 'protocol', kind: 'protocol', retryable: true });
     expect(chat.messages.value.at(-1)).toMatchObject({ content: 'Half', state: 'failed' });
   });
 
@@ -200,6 +208,7 @@ describe('useChatStream', () => {
     const chatCall = gateway.fetch.mock.calls.find(([url]) => String(url).endsWith('/api/v1/chat'));
     expect(chatCall?.[1]?.signal?.aborted).toBe(true);
     expect(chat.messages.value.at(-1)).toMatchObject({ content: 'Some', state: 'stopped' });
+    expect(chat.lastOutcome.value).toBe('stopped');
     expect(chat.error.value).toBeNull();
     expect(chat.pending.value).toBe(false);
     expect(chat.canSend.value).toBe(true);
@@ -221,6 +230,14 @@ describe('useChatStream', () => {
       'POST /api/v1/chat Bearer tok-1',
     ]);
     expect(tokens.get()).toBe('tok-1');
+    expect(chat.sessionRenewed.value).toBe(true);
+  });
+
+  it('does not report a renewal when the very first session is created', async () => {
+    const gateway = createFakeGateway();
+    const { chat } = setup(gateway);
+    await chat.loadHistory();
+    expect(chat.sessionRenewed.value).toBe(false);
   });
 
   it('gives up after one retry when the new session is refused too', async () => {
@@ -231,10 +248,10 @@ describe('useChatStream', () => {
 
     expect(await chat.send('hello')).toBe(false);
     expect(gateway.requests.filter((r) => r.url.endsWith('/api/v1/chat'))).toHaveLength(2);
-    expect(chat.error.value).toBe('Not allowed.');
+    expect(chat.error.value).toEqual({ code: 'unauthorized', kind: 'rejected', traceId: 't1', retryable: false });
   });
 
-  it('on 429 shows the detail, hands the message back and disables Send for Retry-After seconds', async () => {
+  it('on 429 reports rate_limited, hands the message back and disables Send for Retry-After seconds', async () => {
     vi.useFakeTimers();
     const gateway = createFakeGateway({
       onChat: () => problem(429, 'rate_limited', 'Too many messages; wait a moment.', { 'Retry-After': '3' }),
@@ -243,7 +260,7 @@ describe('useChatStream', () => {
 
     expect(await chat.send('hello')).toBe(false);
 
-    expect(chat.error.value).toBe('Too many messages; wait a moment.');
+    expect(chat.error.value).toEqual({ code: 'rate_limited', kind: 'rate_limit', traceId: 't1', retryable: false });
     expect(chat.messages.value).toEqual([]);
     expect(chat.cooldownSeconds.value).toBe(3);
     expect(chat.canSend.value).toBe(false);
@@ -267,5 +284,109 @@ describe('useChatStream', () => {
     expect(await sending).toBe(true);
     const chatCall = gateway.fetch.mock.calls.find(([url]) => String(url).endsWith('/api/v1/chat'));
     expect(chatCall?.[1]?.signal?.aborted).toBe(true);
+  });
+
+  it('marks a degraded fallback reply as such', async () => {
+    const gateway = createFakeGateway();
+    const { chat } = setup(gateway);
+    const sending = chat.send('hello');
+    const reply = await nextReply(gateway);
+    reply.event('delta', { text: 'Sorry, try later.' });
+    reply.event('done', { finish_reason: 'stop', safety: { action: 'allow' }, degraded: true });
+    await sending;
+    expect(chat.messages.value.at(-1)).toMatchObject({ content: 'Sorry, try later.', state: 'complete', degraded: true });
+  });
+
+  it('on a 503 with Retry-After reports llm_unavailable, waits, then retry sends the same message again', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const gateway = createFakeGateway({
+      onChat: () => {
+        calls += 1;
+        if (calls === 1) return problem(503, 'llm_unavailable', 'Breaker open.', { 'Retry-After': '2' });
+        return new Response('event: delta\ndata: {"text":"Back"}\n\nevent: done\ndata: {"finish_reason":"stop"}\n\n', {
+          status: 200,
+          headers: { 'Content-Type': 'text/event-stream' },
+        });
+      },
+    });
+    const { chat } = setup(gateway);
+
+    expect(await chat.send('hello')).toBe(false);
+    expect(chat.error.value).toMatchObject({ code: 'llm_unavailable', kind: 'unavailable', retryable: true });
+    expect(chat.cooldownSeconds.value).toBe(2);
+    expect(await chat.retry()).toBe(false); // not before the wait is over
+    vi.advanceTimersByTime(2000);
+    expect(chat.canSend.value).toBe(true);
+
+    expect(await chat.retry()).toBe(true);
+    expect(chat.error.value).toBeNull();
+    expect(chat.messages.value.map((m) => m.content)).toEqual(['hello', 'Back']);
+  });
+
+  it('when the gateway cannot be reached, reports offline and retry sends the message once it is back', async () => {
+    const gateway = createFakeGateway();
+    const fetch = vi.fn(gateway.fetch);
+    fetch.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    const client = createApiClient({ language: 'en', tokens: createMemoryTokenStore(), fetch });
+    const scope = effectScope();
+    scopes.push(scope);
+    const chat = scope.run(() => useChatStream(client))!;
+
+    expect(await chat.send('hello')).toBe(false);
+    expect(chat.error.value).toMatchObject({ code: 'offline', kind: 'offline', retryable: true });
+    expect(chat.messages.value).toEqual([]);
+
+    const retrying = chat.retry();
+    const reply = await nextReply(gateway);
+    reply.event('done', { finish_reason: 'stop' });
+    expect(await retrying).toBe(true);
+    expect(chat.error.value).toBeNull();
+    expect(chat.messages.value.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('a new conversation clears the view and starts a fresh session', async () => {
+    const gateway = createFakeGateway();
+    const { chat, tokens } = setup(gateway);
+    await chat.loadHistory();
+    expect(chat.messages.value).toHaveLength(1);
+
+    expect(await chat.newConversation()).toBe(true);
+
+    expect(chat.messages.value).toEqual([]);
+    expect(tokens.get()).toBe('tok-2');
+    expect(gateway.requests.filter((r) => new URL(r.url).pathname === '/api/v1/sessions')).toHaveLength(2);
+    expect(chat.sessionRenewed.value).toBe(false);
+  });
+
+  it('delete my data calls DELETE /api/v1/sessions/current with the token, then forgets the token and the messages', async () => {
+    const gateway = createFakeGateway();
+    const { chat, tokens } = setup(gateway);
+    await chat.loadHistory();
+
+    await chat.deleteData();
+
+    const erase = gateway.requests.find((r) => r.method === 'DELETE');
+    expect(new URL(erase!.url).pathname).toBe('/api/v1/sessions/current');
+    expect(erase?.headers.get('Authorization')).toBe('Bearer tok-1');
+    expect(tokens.get()).toBeNull();
+    expect(chat.messages.value).toEqual([]);
+  });
+
+  it('sends the language the client is switched to with the next message', async () => {
+    const gateway = createFakeGateway();
+    const client = createApiClient({ language: 'de', tokens: createMemoryTokenStore(), fetch: gateway.fetch });
+    const scope = effectScope();
+    scopes.push(scope);
+    const chat = scope.run(() => useChatStream(client))!;
+
+    client.setLanguage('fr');
+    const sending = chat.send('bonjour');
+    (await nextReply(gateway)).event('done', { finish_reason: 'stop' });
+    await sending;
+
+    const [session, message] = gateway.requests;
+    expect(await session?.json()).toEqual({ language: 'fr' });
+    expect(await message?.json()).toEqual({ message: 'bonjour', language: 'fr' });
   });
 });
