@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IDENTITY_HEADER, SafetyUnavailableError, type IdentitySigner } from '@parley/platform';
 import type { ModerationResult, SafetyClient } from '../domain/ports.js';
+import { createNodeHttpFetch } from './node-http-fetch.js';
 
 const moderationSchema = z.object({
   action: z.enum(['allow', 'redact', 'block']),
@@ -14,12 +15,17 @@ export interface HttpSafetyClientOptions {
   baseUrl: string;
   timeoutMs: number;
   signer: IdentitySigner;
+  /**
+   * Injected for tests; defaults to node:http, not the global fetch: a stream whose client hangs
+   * up aborts its checks in flight, and the global fetch opens a spare connection for each
+   * (see node-http-fetch.ts).
+   */
   fetch?: typeof fetch;
 }
 
 /** safety-service over HTTP. Any failure is SafetyUnavailableError: callers fail closed. */
 export function createHttpSafetyClient(options: HttpSafetyClientOptions): SafetyClient {
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? createNodeHttpFetch();
   const url = new URL('/v1/moderate', options.baseUrl).toString();
   return {
     async moderate(input, signal): Promise<ModerationResult> {
