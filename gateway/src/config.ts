@@ -90,7 +90,14 @@ export const configSchema = baseConfigSchema
     MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).max(100_000).default(4_000),
     MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(64 * 1024),
     FEEDBACK_ENABLED: z.stringbool().default(false),
-    CONSENT_MODE: z.enum(['none', 'notice', 'opt_in']).default('none'),
+    /**
+     * The UI's consent banner (issue 6): `auto` asks unless the host page runs its own consent
+     * manager, `always` asks, `never` stores the session in the browser without asking (the
+     * operator has settled consent elsewhere).
+     */
+    CONSENT_MODE: z.enum(['always', 'never', 'auto']).default('never'),
+    /** Link to the privacy notice that the UI shows next to its privacy controls. */
+    PRIVACY_URL: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.OIDC_JWKS_URL && (!c.OIDC_ISSUER || !c.OIDC_AUDIENCE)) {

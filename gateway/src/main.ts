@@ -134,6 +134,7 @@ await runService({
         languages: ['en', 'de', 'fr'],
         feedback_enabled: config.FEEDBACK_ENABLED,
         consent_mode: config.CONSENT_MODE,
+        ...(config.PRIVACY_URL ? { privacy_url: config.PRIVACY_URL } : {}),
         limits: { max_message_chars: config.MAX_MESSAGE_CHARS, session_idle_timeout_seconds: config.SESSION_IDLE_TIMEOUT_SECONDS },
       },
     });

@@ -163,7 +163,7 @@ describe('session-authenticated proxy to chat-service', () => {
 describe('public config and web UI', () => {
   it('serves public UI settings', async () => {
     const res = await request(app).get('/api/v1/config');
-    expect(res.body).toEqual({ languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'none', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } });
+    expect(res.body).toEqual({ languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'never', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } });
   });
 
   it('serves the built UI at / with an index.html fallback and immutable assets', async () => {

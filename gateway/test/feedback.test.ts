@@ -63,7 +63,7 @@ function build(options: { enabled?: boolean; chatServiceUrl?: string; sessionLim
         apiKey: { name: 'api_key', limit: 10_000, windowSeconds: 60 },
       },
       // FEEDBACK_ENABLED reaches the routes through the public config.
-      publicConfig: { languages: ['en', 'de', 'fr'], feedback_enabled: options.enabled ?? true, consent_mode: 'none', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } },
+      publicConfig: { languages: ['en', 'de', 'fr'], feedback_enabled: options.enabled ?? true, consent_mode: 'never', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } },
     },
   });
 }

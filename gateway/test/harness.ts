@@ -120,7 +120,7 @@ export function buildGateway(options: BuildOptions) {
     corsOrigins: ['https://allowed.example'],
     maxBodyBytes: 4096,
     maxMessageChars: 1000,
-    publicConfig: { languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'none', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } },
+    publicConfig: { languages: ['en', 'de', 'fr'], feedback_enabled: false, consent_mode: 'never', limits: { max_message_chars: 1000, session_idle_timeout_seconds: 1800 } },
     ...options.overrides,
   };
   const app = createApp(deps);

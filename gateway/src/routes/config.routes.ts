@@ -3,7 +3,8 @@ import { Router } from 'express';
 export interface PublicConfig {
   languages: readonly ('en' | 'de' | 'fr')[];
   feedback_enabled: boolean;
-  consent_mode: 'none' | 'notice' | 'opt_in';
+  consent_mode: 'always' | 'never' | 'auto';
+  privacy_url?: string;
   limits: { max_message_chars: number; session_idle_timeout_seconds: number };
 }
 

@@ -57,17 +57,17 @@ describe('createBrowserStore', () => {
 });
 
 describe('toPublicConfig', () => {
-  it('maps the gateway config and its consent vocabulary', () => {
+  it('maps the gateway config; an unknown consent mode is left to the panel\'s default', () => {
     const config = toPublicConfig({
       languages: ['en', 'de'],
       feedback_enabled: true,
-      consent_mode: 'opt_in',
+      consent_mode: 'always',
       limits: { max_message_chars: 2000, session_idle_timeout_seconds: 1800 },
     });
     expect(config).toEqual({ languages: ['en', 'de'], feedbackEnabled: true, consentMode: 'always', maxMessageChars: 2000, privacyUrl: undefined });
-    expect(toPublicConfig({ consent_mode: 'none' }).consentMode).toBe('never');
-    expect(toPublicConfig({ consent_mode: 'notice' }).consentMode).toBe('auto');
+    expect(toPublicConfig({ consent_mode: 'never' }).consentMode).toBe('never');
     expect(toPublicConfig({ consent_mode: 'auto' }).consentMode).toBe('auto');
+    expect(toPublicConfig({ consent_mode: 'opt_in' }).consentMode).toBeUndefined();
   });
 
   it('falls back to every language, no feedback, 4000 characters, and only http(s) privacy links', () => {

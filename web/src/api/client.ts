@@ -308,16 +308,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   };
 }
 
-const CONSENT_MODES: Record<string, ConsentMode> = {
-  always: 'always',
-  never: 'never',
-  auto: 'auto',
-  // The gateway's CONSENT_MODE vocabulary: `none` needs no banner, `opt_in` always asks,
-  // `notice` asks unless the host page runs its own consent manager.
-  none: 'never',
-  opt_in: 'always',
-  notice: 'auto',
-};
+/** The gateway's CONSENT_MODE, the same vocabulary as the widget's `consent` attribute. */
+const CONSENT_MODES: Record<string, ConsentMode> = { always: 'always', never: 'never', auto: 'auto' };
 
 export function toPublicConfig(body: unknown): PublicConfig {
   const fields = isRecord(body) ? body : {};

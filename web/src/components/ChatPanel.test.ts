@@ -52,7 +52,7 @@ function createFakeGateway(options: GatewayOptions = {}) {
   const config = {
     languages: ['en', 'de', 'fr'],
     feedback_enabled: false,
-    consent_mode: 'none',
+    consent_mode: 'never',
     limits: { max_message_chars: 4000, session_idle_timeout_seconds: 1800 },
     ...options.config,
   };
@@ -449,7 +449,7 @@ describe('ChatPanel', () => {
   describe('consent', () => {
     it('writes nothing to storage before consent; Accept moves the current token into storage', async () => {
       const setItem = vi.spyOn(Storage.prototype, 'setItem');
-      const gateway = createFakeGateway({ config: { consent_mode: 'opt_in' } });
+      const gateway = createFakeGateway({ config: { consent_mode: 'always' } });
       const { wrapper } = await setup(gateway);
 
       const banner = wrapper.get('[role="region"][aria-label="Privacy"]');
@@ -471,7 +471,7 @@ describe('ChatPanel', () => {
 
     it('Decline hides the banner and keeps everything in memory', async () => {
       const setItem = vi.spyOn(Storage.prototype, 'setItem');
-      const { wrapper } = await setup(createFakeGateway({ config: { consent_mode: 'opt_in' } }));
+      const { wrapper } = await setup(createFakeGateway({ config: { consent_mode: 'always' } }));
       await button(wrapper, 'Decline').trigger('click');
       expect(wrapper.find('[role="region"][aria-label="Privacy"]').exists()).toBe(false);
       expect(setItem).not.toHaveBeenCalled();
@@ -492,17 +492,17 @@ describe('ChatPanel', () => {
 
     it('the consent prop overrides the server, and a consent given earlier is remembered', async () => {
       window.localStorage.setItem('parley.consent', 'granted');
-      const { wrapper } = await setup(createFakeGateway({ config: { consent_mode: 'opt_in' } }));
+      const { wrapper } = await setup(createFakeGateway({ config: { consent_mode: 'always' } }));
       expect(wrapper.find('[role="region"][aria-label="Privacy"]').exists()).toBe(false);
       wrapper.unmount();
       wrappers.splice(0);
 
-      const never = await setup(createFakeGateway({ config: { consent_mode: 'opt_in' } }), { props: { consent: 'never' } });
+      const never = await setup(createFakeGateway({ config: { consent_mode: 'always' } }), { props: { consent: 'never' } });
       expect(never.wrapper.find('[role="region"][aria-label="Privacy"]').exists()).toBe(false);
     });
 
     it('links the privacy notice from the config or the prop', async () => {
-      const { wrapper } = await setup(createFakeGateway({ config: { consent_mode: 'opt_in', privacy_url: 'https://example.com/privacy' } }));
+      const { wrapper } = await setup(createFakeGateway({ config: { consent_mode: 'always', privacy_url: 'https://example.com/privacy' } }));
       const links = wrapper.findAll('a').filter((a) => a.text() === 'Privacy notice');
       expect(links.length).toBeGreaterThan(0);
       for (const link of links) {
@@ -518,7 +518,7 @@ describe('ChatPanel', () => {
     window.localStorage.setItem('parley.consent', 'granted');
     window.localStorage.setItem('parley.language', 'en');
     const gateway = createFakeGateway({
-      config: { consent_mode: 'opt_in' },
+      config: { consent_mode: 'always' },
       validTokens: new Set(['kept']),
       history: [{ id: 'h1', role: 'user', content: 'earlier', created_at: '2030-01-01T00:00:00Z' } as never],
     });
