@@ -38,6 +38,7 @@ export function fakeSafety() {
     async moderate({ text, direction }): Promise<ModerationResult> {
       seen.push({ text, direction });
       if (state.down || seen.length > state.downAfter) throw new SafetyUnavailableError('down', { retryAfterSeconds: 2 });
+      if (text.includes('SELFHARM')) return { action: 'block', text, findings: [{ category: 'harm.self_harm', rule: 't', start: 0, end: 1 }], policy_version: 't' };
       if (text.includes('BLOCK')) return { action: 'block', text, findings: [{ category: 'harm.violence', rule: 't', start: 0, end: 1 }], policy_version: 't' };
       if (text.includes('secret@example.com')) {
         return { action: 'redact', text: text.replaceAll('secret@example.com', '[EMAIL]'), findings: [], policy_version: 't' };

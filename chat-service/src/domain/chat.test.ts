@@ -59,6 +59,19 @@ describe('ChatService.reply', () => {
     expect((await chat.history('s1')).map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
   });
 
+  it('answers a message blocked as self-harm with where to find help, in the user\'s language, streamed or not', async () => {
+    const { chat, calls, store } = service('irrelevant');
+    const reply = await chat.reply({ ...turn, message: 'SELFHARM', language: 'de' }, signal);
+    expect(reply).toMatchObject({ reply: NOTICES.selfHarmSupport.de, notice: NOTICES.selfHarmSupport.de, finish_reason: 'content_filter', safety: { action: 'block' } });
+    expect(reply.reply).toContain('0800 111 0 111');
+    const events = [];
+    for await (const event of await chat.stream({ ...turn, message: 'SELFHARM', language: 'fr' }, signal)) events.push(event);
+    expect(events.at(-1)).toMatchObject({ type: 'done', safety: { action: 'block' }, notice: NOTICES.selfHarmSupport.fr });
+    expect(NOTICES.selfHarmSupport.fr).toContain('3114');
+    expect(calls).toHaveLength(0);
+    expect(await store.history('s1', 10)).toEqual([]);
+  });
+
   it('never calls the model for blocked input', async () => {
     const { chat, calls, store } = service('irrelevant');
     const reply = await chat.reply({ ...turn, message: 'BLOCK me' }, signal);

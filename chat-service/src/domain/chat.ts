@@ -87,6 +87,13 @@ const SEVERITY: Record<SafetyAction, number> = { allow: 0, redact: 1, block: 2 }
 const worst = (a: SafetyAction, b: SafetyAction): SafetyAction => (SEVERITY[b] > SEVERITY[a] ? b : a);
 const NO_USAGE: Usage = { input_tokens: 0, output_tokens: 0 };
 
+/** The user's messages after the input check: the worst action, the (redacted) texts, and whether a finding was self-harm. */
+interface CheckedInputs {
+  action: SafetyAction;
+  texts: string[];
+  selfHarm: boolean;
+}
+
 /** What the two entry points (a conversation turn, a stateless completion) have in common. */
 interface Exchange {
   messageId: string;
@@ -176,17 +183,21 @@ export class ChatService {
   }
 
   /** Checks every input; the worst action wins, and redacted texts replace the originals. */
-  private async checkInputs(exchange: Exchange, signal: AbortSignal): Promise<{ action: SafetyAction; texts: string[] }> {
+  private async checkInputs(exchange: Exchange, signal: AbortSignal): Promise<CheckedInputs> {
     const results = await Promise.all(
       exchange.inputs.map((text) => this.deps.safety.moderate({ text, direction: 'input', language: exchange.language }, signal)),
     );
-    return { action: results.reduce<SafetyAction>((a, r) => worst(a, r.action), 'allow'), texts: results.map((r) => r.text) };
+    return {
+      action: results.reduce<SafetyAction>((a, r) => worst(a, r.action), 'allow'),
+      texts: results.map((r) => r.text),
+      selfHarm: results.some((r) => r.findings.some((f) => f.category === 'harm.self_harm')),
+    };
   }
 
   private async replyTo(exchange: Exchange, signal: AbortSignal): Promise<ChatReply> {
     const { llm, safety } = this.deps;
     const input = await this.checkInputs(exchange, signal);
-    if (input.action === 'block') return this.blockedReply(exchange, 'input', input.texts, NO_USAGE, 0, this.deps.config.model);
+    if (input.action === 'block') return this.blockedInput(exchange, input);
 
     const request = await exchange.request(input.texts);
     let completion;
@@ -225,8 +236,7 @@ export class ChatService {
     const { llm, safety, config, now } = this.deps;
     const input = await this.checkInputs(exchange, signal);
     if (input.action === 'block') {
-      const blocked = await this.blockedReply(exchange, 'input', input.texts, NO_USAGE, 0, config.model);
-      return events(exchange.messageId, blocked);
+      return events(exchange.messageId, await this.blockedInput(exchange, input));
     }
 
     // Our own controller too, so a blocked window can stop the generation we no longer want.
@@ -314,8 +324,21 @@ export class ChatService {
     })();
   }
 
-  private async blockedReply(exchange: Exchange, direction: 'input' | 'output', checked: string[], usage: Usage, cost: number, model: string): Promise<ChatReply> {
-    const notice = direction === 'input' ? NOTICES.inputBlocked[exchange.language] : NOTICES.outputBlocked[exchange.language];
+  /** A blocked message: the policy notice, or where to find help when it spoke of self-harm. */
+  private blockedInput(exchange: Exchange, input: CheckedInputs): Promise<ChatReply> {
+    const notice = (input.selfHarm ? NOTICES.selfHarmSupport : NOTICES.inputBlocked)[exchange.language];
+    return this.blockedReply(exchange, 'input', input.texts, NO_USAGE, 0, this.deps.config.model, notice);
+  }
+
+  private async blockedReply(
+    exchange: Exchange,
+    direction: 'input' | 'output',
+    checked: string[],
+    usage: Usage,
+    cost: number,
+    model: string,
+    notice: string = NOTICES.outputBlocked[exchange.language],
+  ): Promise<ChatReply> {
     // A blocked message is never kept: it would go back to the model with the next turn's history.
     if (direction === 'output') await exchange.remember?.(checked, notice);
     return { message_id: exchange.messageId, reply: notice, finish_reason: 'content_filter', usage, cost_usd: cost, safety: { action: 'block' }, model, notice };
