@@ -52,7 +52,7 @@ describe('createHttpSafetyClient', () => {
   it('checks a text and parses the verdict', async () => {
     const fake = await startFakeSafety();
     const client = createHttpSafetyClient({ baseUrl: fake.url, timeoutMs: 2_000, signer });
-    const verdict = client.moderate({ text: 'hi', direction: 'output' }, new AbortController().signal);
+    const verdict = client.moderate({ text: 'hi', direction: 'output', language: 'en' }, new AbortController().signal);
     await waitFor(() => fake.waiting.length === 1, { what: 'the request' });
     answer(fake.waiting.shift()!);
     await expect(verdict).resolves.toMatchObject({ action: 'allow', policy_version: 'test' });
@@ -61,7 +61,7 @@ describe('createHttpSafetyClient', () => {
   it('fails closed with SafetyUnavailableError when the answer does not come in time', async () => {
     const fake = await startFakeSafety();
     const client = createHttpSafetyClient({ baseUrl: fake.url, timeoutMs: 100, signer });
-    await expect(client.moderate({ text: 'hi', direction: 'output' }, new AbortController().signal)).rejects.toBeInstanceOf(SafetyUnavailableError);
+    await expect(client.moderate({ text: 'hi', direction: 'output', language: 'en' }, new AbortController().signal)).rejects.toBeInstanceOf(SafetyUnavailableError);
   });
 
   it('leaves no spare connection behind for checks cancelled in flight (streams whose clients hung up)', async () => {
@@ -69,9 +69,9 @@ describe('createHttpSafetyClient', () => {
     const client = createHttpSafetyClient({ baseUrl: fake.url, timeoutMs: 10_000, signer });
     const CANCELLED = 20;
     // One check keeps running, as others would on a live service, while CANCELLED are aborted.
-    const bystander = client.moderate({ text: 'still here', direction: 'output' }, new AbortController().signal);
+    const bystander = client.moderate({ text: 'still here', direction: 'output', language: 'en' }, new AbortController().signal);
     const controllers = Array.from({ length: CANCELLED }, () => new AbortController());
-    const cancelled = controllers.map((c) => client.moderate({ text: 'hi', direction: 'output' }, c.signal).catch((err: unknown) => err));
+    const cancelled = controllers.map((c) => client.moderate({ text: 'hi', direction: 'output', language: 'en' }, c.signal).catch((err: unknown) => err));
     await waitFor(() => fake.waiting.length === CANCELLED + 1, { what: 'every check to reach the server' });
 
     for (const c of controllers) c.abort(new Error('client hung up'));
