@@ -34,8 +34,9 @@ export default defineConfig({
     proxy: {
       '/api': { target: gateway },
       '/v1': { target: gateway },
-      // The demo page's widget comes from the gateway's build (run `npm run build` once).
+      // The demo page's widget (entry and chunks) comes from the gateway's build (run `npm run build` once).
       '/widget.js': { target: gateway },
+      '/widget/': { target: gateway },
     },
   },
 });

@@ -2,14 +2,18 @@
 // serves at /demo/, in Debian's Chromium against the real stack. Playwright's locators pierce
 // open shadow roots, so the panel's DOM contract is queried as on the standalone page.
 // PARLEY_README_SCREENSHOT=1 also writes docs/screenshot.png (scripts/screenshot.mjs).
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@parley/testkit';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack.js';
 import { README_SCREENSHOT, axeViolations, launchChromium, openPage, screenshot, until } from './web-support.js';
 
 const CANARY = 'pc-e2ewidgetcanary';
+const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 let stack: Stack;
 let browser: Browser;
@@ -56,6 +60,26 @@ async function send(page: Page, text: string, name = 'Message'): Promise<void> {
   await input.fill(text);
   await input.press('Enter');
 }
+
+/** Every URL the page requests, in order (the page's own, the widget's chunks, API calls). */
+function recordRequests(page: Page): URL[] {
+  const seen: URL[] = [];
+  page.on('request', (r) => seen.push(new URL(r.url())));
+  return seen;
+}
+
+/** The widget's scripts among them: /widget.js and its chunks under /widget/. */
+const widgetScripts = (requests: URL[]) => requests.filter((u) => u.pathname === '/widget.js' || u.pathname.startsWith('/widget/'));
+const apiCalls = (requests: URL[]) => requests.filter((u) => u.pathname.startsWith('/api/'));
+
+const PANEL_CHUNK = /^\/widget\/panel-[\w-]+\.js$/;
+const HIGHLIGHT_CHUNK = /^\/widget\/highlight-[\w-]+\.js$/;
+
+/** A message whose reply (llm-sim echoes it) is a fenced Python block, which highlight.js colours. */
+const CODE_MESSAGE = 'Tidy this up:\n```python\ndef greet(name):\n    return f"Hello, {name}"\n```\n[[sim:echo]]';
+
+/** Highlighted tokens in the last reply's code block (spans highlight.js adds). */
+const highlightedTokens = (page: Page) => assistant(page).last().locator('pre code .hljs-keyword').count();
 
 async function settled(page: Page): Promise<string | null> {
   const last = assistant(page).last();
@@ -265,6 +289,109 @@ describe('the widget embedded in the demo host page', () => {
     await context.close();
   });
 
+  it('fetches only its entry script until the page is idle, then the panel; calls no API before the first open; fetches highlight.js for code', async () => {
+    const { context, page, problems } = await openPage(browser);
+    const requests = recordRequests(page);
+    await page.goto(`${stack.gateway.url}/demo/`);
+    await launcher(page).waitFor();
+
+    // The panel chunk is prefetched once the page has loaded and the browser is idle, nothing else.
+    await until(async () => widgetScripts(requests).map((u) => u.pathname), (paths) => paths.some((p) => PANEL_CHUNK.test(p)), 'the panel chunk to be prefetched');
+    expect(widgetScripts(requests).map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK)]);
+    const timing = await page.evaluate(() => {
+      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const fetched = (part: string) => performance.getEntriesByType('resource').find((e) => e.name.includes(part))?.startTime;
+      return { loaded: navigation.loadEventEnd, entry: fetched('/widget.js'), panel: fetched('/widget/panel-') };
+    });
+    expect(timing.entry).toBeLessThan(timing.loaded);
+    expect(timing.panel).toBeGreaterThanOrEqual(timing.loaded);
+    // Prefetching is only downloading: no session, no config, nothing asked of the API.
+    expect(apiCalls(requests)).toEqual([]);
+    expect(await dialog(page).count()).toBe(0);
+
+    // Opening shows the panel at once (its chunk is there), and only now the API is called.
+    await openChat(page);
+    await page.locator('parley-chat .parley-hint').waitFor();
+    await until(async () => apiCalls(requests).length, (n) => n > 0, 'the first API call');
+    expect(widgetScripts(requests).map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK)]);
+
+    // highlight.js arrives with the first message and colours the reply's code block.
+    await send(page, CODE_MESSAGE);
+    expect(await settled(page)).toBe('complete');
+    await until(() => highlightedTokens(page), (n) => n > 0, 'highlighted code in the reply');
+    expect(widgetScripts(requests).map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK), expect.stringMatching(HIGHLIGHT_CHUNK)]);
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('says so when the panel cannot be fetched and loads it on Try again, with focus in the composer', async () => {
+    const { context, page, problems } = await openPage(browser);
+    // Offline for the panel chunk only (think: a flaky network, or a deploy that removed it).
+    const blockPanel = (route: Route) => route.abort('internetdisconnected');
+    await page.route(/\/widget\/panel-[\w-]+\.js$/, blockPanel);
+    await page.goto(`${stack.gateway.url}/demo/`);
+    await launcher(page).click();
+    const alert = page.locator('parley-chat .parley-load-failed[role="alert"]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('The chat could not be loaded');
+    expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(0);
+    await screenshot(page, 'widget-load-failed');
+
+    await page.unroute(/\/widget\/panel-[\w-]+\.js$/, blockPanel);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await until(() => shadowFocus(page), (f) => f?.tag === 'textarea', 'focus in the composer');
+    expect(await alert.count()).toBe(0);
+    await send(page, 'Hello again [[sim:reply_tokens=5]]');
+    expect(await settled(page)).toBe('complete');
+    // The only errors are the refused fetches themselves.
+    expect(problems.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch dynamically imported module/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('works on another site: entry and chunks come from the gateway, the chat talks to it across origins, under the site’s strict CSP', async () => {
+    const sitePort = await freePort();
+    const siteOrigin = `http://127.0.0.1:${sitePort}`;
+    // A gateway that lets the site call its API (CORS_ORIGINS); the widget's scripts need no allowlist.
+    const gateway = await stack.addGateway({ CORS_ORIGINS: siteOrigin });
+    const site = await startHostSite(sitePort, gateway.url);
+    try {
+      const { context, page, problems } = await openPage(browser);
+      const requests = recordRequests(page);
+      await page.goto(`${siteOrigin}/`);
+      await launcher(page).waitFor();
+      await openChat(page);
+      await send(page, CODE_MESSAGE);
+      expect(await settled(page)).toBe('complete');
+      await until(() => highlightedTokens(page), (n) => n > 0, 'highlighted code in the reply');
+
+      // Every widget script came from the gateway (chunks resolved against widget.js's URL, not the page's).
+      const scripts = widgetScripts(requests);
+      expect(scripts.map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK), expect.stringMatching(HIGHLIGHT_CHUNK)]);
+      expect(scripts.map((u) => u.origin)).toEqual([gateway.url, gateway.url, gateway.url]);
+      const api = apiCalls(requests);
+      expect(api.length).toBeGreaterThan(0);
+      expect(new Set(api.map((u) => u.origin))).toEqual(new Set([gateway.url]));
+      // No CORS, CORP or CSP refusal, no script error.
+      expect(problems.errors).toEqual([]);
+      await screenshot(page, 'widget-cross-origin');
+      await context.close();
+
+      // A cache buster on the script URL: that copy hands over to widget.js itself, whose module
+      // the chunks share, so the panel still runs on the same Vue as the element.
+      const busted = await openPage(browser);
+      const bustedRequests = recordRequests(busted.page);
+      await busted.page.goto(`${siteOrigin}/cache-busted`);
+      await openChat(busted.page);
+      await send(busted.page, 'Hello [[sim:reply_tokens=5]]');
+      expect(await settled(busted.page)).toBe('complete');
+      expect(widgetScripts(bustedRequests).map((u) => `${u.pathname}${u.search}`)).toEqual(['/widget.js?v=2', '/widget.js', expect.stringMatching(PANEL_CHUNK), expect.stringMatching(HIGHLIGHT_CHUNK)]);
+      expect(busted.problems.errors).toEqual([]);
+      await busted.context.close();
+    } finally {
+      await site.close();
+    }
+  });
+
   it.runIf(process.env['PARLEY_README_SCREENSHOT'] === '1')('writes the README screenshot (docs/screenshot.png)', async () => {
     const { context, page } = await openDemo({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
     await openChat(page);
@@ -276,3 +403,49 @@ describe('the widget embedded in the demo host page', () => {
     await context.close();
   });
 });
+
+/**
+ * Another website (another origin: same host, another port) embedding the widget from the
+ * gateway: the built demo page with the script and api-base pointed at `gatewayUrl` (at
+ * /cache-busted, the script's URL has a `?v=2`), its own
+ * assets, and a CSP as strict as the README says a page needs (script-src and connect-src
+ * allow the gateway; the widget's shadow-root <style>s need style-src 'unsafe-inline').
+ */
+async function startHostSite(port: number, gatewayUrl: string): Promise<{ close(): Promise<void> }> {
+  const demo = await readFile(join(WEB_DIST, 'demo', 'index.html'), 'utf8');
+  const page = demo
+    .replace('<script type="module" src="/widget.js"', `<script type="module" src="${gatewayUrl}/widget.js"`)
+    .replace('<parley-chat api-base=""', `<parley-chat api-base="${gatewayUrl}"`);
+  if (!page.includes(`src="${gatewayUrl}/widget.js"`) || !page.includes(`api-base="${gatewayUrl}"`)) throw new Error('The demo page no longer embeds the widget as expected');
+  const csp = `default-src 'self'; script-src 'self' ${gatewayUrl}; connect-src ${gatewayUrl}; style-src 'self' 'unsafe-inline'; img-src 'self' data:`;
+  const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css' };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://site').pathname;
+    if (path === '/' || path === '/cache-busted') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp });
+      res.end(path === '/' ? page : page.replace(`${gatewayUrl}/widget.js"`, `${gatewayUrl}/widget.js?v=2"`));
+      return;
+    }
+    if (path === '/favicon.ico') {
+      res.writeHead(204).end(); // the browser asks for one; a 404 would be logged as an error
+      return;
+    }
+    const file = normalize(path);
+    if (!file.startsWith('/assets/')) {
+      res.writeHead(404).end();
+      return;
+    }
+    readFile(join(WEB_DIST, file)).then(
+      (body) => {
+        res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+        res.end(body);
+      },
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
