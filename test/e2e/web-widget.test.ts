@@ -315,7 +315,10 @@ describe('the widget embedded in the demo host page', () => {
     await until(async () => apiCalls(requests).length, (n) => n > 0, 'the first API call');
     expect(widgetScripts(requests).map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK)]);
 
-    // highlight.js arrives with the first message and colours the reply's code block.
+    // A reply without code does not fetch highlight.js; the first code block does, and is coloured.
+    await send(page, 'Hello there');
+    expect(await settled(page)).toBe('complete');
+    expect(widgetScripts(requests).map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK)]);
     await send(page, CODE_MESSAGE);
     expect(await settled(page)).toBe('complete');
     await until(() => highlightedTokens(page), (n) => n > 0, 'highlighted code in the reply');
@@ -384,7 +387,7 @@ describe('the widget embedded in the demo host page', () => {
       await openChat(busted.page);
       await send(busted.page, 'Hello [[sim:reply_tokens=5]]');
       expect(await settled(busted.page)).toBe('complete');
-      expect(widgetScripts(bustedRequests).map((u) => `${u.pathname}${u.search}`)).toEqual(['/widget.js?v=2', '/widget.js', expect.stringMatching(PANEL_CHUNK), expect.stringMatching(HIGHLIGHT_CHUNK)]);
+      expect(widgetScripts(bustedRequests).map((u) => `${u.pathname}${u.search}`)).toEqual(['/widget.js?v=2', '/widget.js', expect.stringMatching(PANEL_CHUNK)]);
       expect(busted.problems.errors).toEqual([]);
       await busted.context.close();
     } finally {

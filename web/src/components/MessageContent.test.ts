@@ -32,13 +32,14 @@ function setup(props: { text: string; streaming?: boolean; role?: 'user' | 'assi
   const frames = manualFrames();
   const renderer = createMarkdownRenderer({ highlight: createHighlighter() });
   const toFragment = vi.spyOn(renderer, 'toFragment');
-  const rendering: MessageRendering = { renderer, requestFrame: frames.requestFrame, highlighterReady: Promise.resolve() };
+  const loadHighlighter = vi.fn(() => Promise.resolve());
+  const rendering: MessageRendering = { renderer, requestFrame: frames.requestFrame, loadHighlighter };
   const wrapper = mount(MessageContent, {
     props: { streaming: false, role: 'assistant' as const, ...props },
     global: { plugins: [createParleyI18n(language)], provide: { [MESSAGE_RENDERING as symbol]: rendering } },
     attachTo: document.body,
   });
-  return { wrapper, frames, toFragment };
+  return { wrapper, frames, toFragment, loadHighlighter };
 }
 
 function stubClipboard(writeText: (text: string) => Promise<void>) {
@@ -135,6 +136,16 @@ describe('MessageContent', () => {
     i18n.global.locale.value = 'de';
     await nextTick();
     expect(wrapper.get('button').attributes('aria-label')).toBe('Code kopieren');
+  });
+
+  it('fetches syntax highlighting only once a code fence appears, and once for all', async () => {
+    const { wrapper, loadHighlighter } = setup({ text: 'Plain words, no code.', streaming: true });
+    await wrapper.setProps({ text: 'Plain words, no code. Still none.' });
+    expect(loadHighlighter).not.toHaveBeenCalled();
+    await wrapper.setProps({ text: 'Here:\n\n```py\nprint(1)' });
+    await wrapper.setProps({ text: 'Here:\n\n```py\nprint(1)\n```' });
+    expect(loadHighlighter).toHaveBeenCalledTimes(1);
+    expect(setup({ text: '~~~\ncode\n~~~', role: 'user' }).loadHighlighter).not.toHaveBeenCalled();
   });
 
   it('while streaming, renders a burst of updates once per frame', async () => {

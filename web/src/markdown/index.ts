@@ -7,8 +7,11 @@ import { createMarkdownRenderer, type MarkdownRenderer } from './render';
 export interface MessageRendering {
   renderer: MarkdownRenderer;
   requestFrame: RequestFrame;
-  /** Settles when syntax highlighting is available (or could not be loaded). */
-  highlighterReady: Promise<void>;
+  /**
+   * Loads syntax highlighting (once; later calls share the first) and settles when it is
+   * available or could not be loaded. Called when a message first shows a code fence.
+   */
+  loadHighlighter(): Promise<void>;
 }
 
 export const MESSAGE_RENDERING: InjectionKey<MessageRendering> = Symbol('parley.message-rendering');
@@ -19,14 +22,16 @@ let shared: MessageRendering | undefined;
 export function defaultMessageRendering(): MessageRendering {
   if (shared === undefined) {
     const renderer = createMarkdownRenderer();
-    // highlight.js is the largest part of rendering and only needed once a code fence closes:
-    // fetched beside the first message instead of delaying the widget (a separate chunk where
-    // the build splits code, harmless where it inlines it). Unhighlighted code stays readable.
-    const highlighterReady = import('./highlight').then(
-      ({ createHighlighter }) => renderer.setHighlight(createHighlighter()),
-      () => undefined,
-    );
-    shared = { renderer, requestFrame: animationFrame, highlighterReady };
+    // highlight.js is the largest part of rendering and only needed for code: fetched when the
+    // first code fence shows up (a separate chunk where the build splits code, harmless where
+    // it inlines it), so a conversation without code never loads it. Unhighlighted code stays readable.
+    let loading: Promise<void> | undefined;
+    const loadHighlighter = () =>
+      (loading ??= import('./highlight').then(
+        ({ createHighlighter }) => renderer.setHighlight(createHighlighter()),
+        () => undefined,
+      ));
+    shared = { renderer, requestFrame: animationFrame, loadHighlighter };
   }
   return shared;
 }
