@@ -1,6 +1,6 @@
 import type { Category } from '../types.js';
 import type { Detector, DetectorMatch } from './detector.js';
-import { PrefixTrie, literalPrefixes } from './regex-prefixes.js';
+import { PrefixTrie, WordStartPatterns, literalPrefixes } from './regex-prefixes.js';
 
 /**
  * Shared vocabulary and scoring for the harm detectors. Everything here is matched on the folded
@@ -492,18 +492,11 @@ interface AnchoredPattern {
   id: number | undefined;
 }
 
-interface FreePattern {
-  /** The pattern, compiled global: what a text without a prefilter is scanned with. */
-  global: RegExp;
-  /** The same source compiled sticky, run only where `FREE_STARTS` says a match can start; undefined: no prefilter. */
-  sticky: RegExp | undefined;
-  id: number;
-}
-
 interface CompiledRule {
   id: string;
   /** One regex per pattern: V8 does not factor a shared prefix out of an alternation, so one big one is slower. */
-  patterns: readonly FreePattern[];
+  /** Ids in `FREE_PATTERNS`. */
+  patterns: readonly number[];
   /**
    * Patterns that start with the request frame: tried only where the frame matched (found once
    * per text), and after the free words that follow it (found once per frame, negators
@@ -518,73 +511,17 @@ interface CompiledRule {
 /**
  * The trigger-word prefilter. Every free-standing pattern (and the request frame) is compiled
  * as `\b(?:...)`, and regex-prefixes.ts derives from its source the literal prefixes one of
- * which starts each of its matches ("bring ", "ich werde ", "all jews"...). One walk of this
- * trie at each word boundary of a text lists, per pattern, the only positions where it can
- * match; the pattern then runs there (sticky) instead of scanning the whole text, and a
- * position it skips is one where it had no match. Each pattern used to scan every text in full,
- * about half of the harm detectors' time.
+ * which starts each of its matches ("bring ", "ich werde ", "all jews"...). One walk of a trie
+ * at each word boundary of a text lists, per pattern, the only positions where it can match;
+ * the pattern then runs there (sticky) instead of scanning the whole text, and a position it
+ * skips is one where it had no match (WordStartPatterns). Each pattern used to scan every text
+ * in full, about half of the harm detectors' time.
  */
-const FREE_STARTS = new PrefixTrie();
-let freePatterns = 0;
+const FREE_PATTERNS = new WordStartPatterns();
+const freePattern = (source: string): number => FREE_PATTERNS.add(source, 'u');
 /** Likewise for the tails of anchored patterns, at the positions after a request frame. */
 const TAIL_STARTS = new PrefixTrie();
 let tailPatterns = 0;
-
-function freePattern(source: string): FreePattern {
-  const id = freePatterns++;
-  const prefixes = literalPrefixes(source);
-  if (prefixes) FREE_STARTS.add(prefixes, id);
-  return { global: new RegExp(source, 'gu'), sticky: prefixes ? new RegExp(source, 'uy') : undefined, id };
-}
-
-/** Word characters as `\b` sees them (the `u` flag without `i` keeps ASCII `\w`). */
-const isWordChar = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
-
-/** Keyed by the text and the number of patterns (rules compiled later add patterns). */
-let startsCache: { text: string; patterns: number; starts: number[][] } | undefined;
-
-/** Per free pattern id, the ascending positions of `text` where a match of it can start. */
-function freeStarts(text: string): number[][] {
-  if (startsCache?.text !== text || startsCache.patterns !== freePatterns) {
-    const starts: number[][] = Array.from({ length: freePatterns }, () => []);
-    let at = 0;
-    const found = (id: number): void => {
-      const list = starts[id] as number[];
-      if (list[list.length - 1] !== at) list.push(at);
-    };
-    // Every pattern starts with `\b`: only positions where word and non-word characters meet.
-    let wordBefore = false;
-    for (; at < text.length; at++) {
-      const word = isWordChar(text.charCodeAt(at));
-      if (word !== wordBefore) FREE_STARTS.walk(text, at, found);
-      wordBefore = word;
-    }
-    startsCache = { text, patterns: freePatterns, starts };
-  }
-  return startsCache.starts;
-}
-
-/** The matches of a free pattern, as `text.matchAll(pattern.global)` would list them. */
-function* freeMatches(pattern: FreePattern, text: string): Generator<{ start: number; end: number }> {
-  const { sticky } = pattern;
-  if (!sticky) {
-    for (const m of text.matchAll(pattern.global)) yield { start: m.index, end: m.index + m[0].length };
-    return;
-  }
-  // A global scan tries each position in turn from the end of the last match; the positions
-  // skipped here are those where no match can start, and no match is empty (it has a prefix).
-  let cursor = 0;
-  for (const at of freeStarts(text)[pattern.id] as number[]) {
-    if (at < cursor) continue;
-    sticky.lastIndex = at;
-    // test(), not exec(): no match array to build; a sticky regex leaves lastIndex at the match's end.
-    if (sticky.test(text)) {
-      const end = sticky.lastIndex;
-      yield { start: at, end };
-      cursor = end;
-    }
-  }
-}
 
 // Ends at a word's end, so "good way" backtracks to "good ways" as it would inside a whole pattern.
 const REQUEST_PATTERN = freePattern(`\\b(?:${REQUEST})(?![a-z0-9'-])`);
@@ -606,7 +543,7 @@ let frameCache: { text: string; tails: number; frames: Frame[] } | undefined;
 function requestFrames(text: string): Frame[] {
   if (frameCache?.text !== text || frameCache.tails !== tailPatterns) {
     const frames: Frame[] = [];
-    for (const m of freeMatches(REQUEST_PATTERN, text)) {
+    for (const m of FREE_PATTERNS.matches(REQUEST_PATTERN, text)) {
       const end = m.end;
       const tails = [end];
       if (text[end] === ' ') {
@@ -683,7 +620,7 @@ export function compileRules(rules: readonly HarmRule[]): CompiledRule[] {
 
 /** Every hit of a rule: free-standing patterns anywhere, anchored ones after a request frame. */
 function* hitsOf(rule: CompiledRule, text: string): Generator<{ start: number; end: number }> {
-  for (const pattern of rule.patterns) yield* freeMatches(pattern, text);
+  for (const pattern of rule.patterns) yield* FREE_PATTERNS.matches(pattern, text);
   if (rule.anchored.length === 0) return;
   for (const frame of requestFrames(text)) {
     for (const { tail, gap, id } of rule.anchored) {
