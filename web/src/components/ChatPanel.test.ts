@@ -6,34 +6,8 @@ import { apiClientKey } from '../composables/useApiClient';
 import { browserStoreKey } from '../composables/useBrowserStore';
 import { createParleyI18n, type Language } from '../i18n';
 import ChatPanel from './ChatPanel.vue';
+import { createReplyStream, json, problem, type Reply } from '../testing/gateway-responses';
 
-const encoder = new TextEncoder();
-
-function createReplyStream(signal: AbortSignal) {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-  });
-  signal.addEventListener('abort', () => controller.error(signal.reason));
-  return {
-    body,
-    event(name: string, data: unknown) {
-      controller.enqueue(encoder.encode(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`));
-    },
-  };
-}
-type Reply = ReturnType<typeof createReplyStream>;
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  const type = status >= 400 ? 'application/problem+json' : 'application/json';
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': type, ...headers } });
-}
-
-function problem(status: number, code: string, detail: string, headers: Record<string, string> = {}): Response {
-  return json(status, { type: 'about:blank', title: code, status, detail, code, trace_id: 'trace-123' }, headers);
-}
 
 interface GatewayOptions {
   config?: Record<string, unknown>;

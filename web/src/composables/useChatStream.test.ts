@@ -2,39 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { effectScope } from 'vue';
 import { createApiClient, createMemoryTokenStore, type TokenStore } from '../api/client';
 import { useChatStream } from './useChatStream';
+import { createReplyStream, json, problem, type Reply } from '../testing/gateway-responses';
 
-const encoder = new TextEncoder();
-
-/** A reply body the test writes to event by event; it errors like fetch's body does when the request is aborted. */
-function createReplyStream(signal: AbortSignal) {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-  });
-  signal.addEventListener('abort', () => controller.error(signal.reason));
-  return {
-    body,
-    event(name: string, data: unknown) {
-      controller.enqueue(encoder.encode(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`));
-    },
-    close() {
-      controller.close();
-    },
-  };
-}
-
-type Reply = ReturnType<typeof createReplyStream>;
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  const type = status >= 400 ? 'application/problem+json' : 'application/json';
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': type, ...headers } });
-}
-
-function problem(status: number, code: string, detail: string, headers: Record<string, string> = {}): Response {
-  return json(status, { type: `https://parley.dev/problems/${code}`, title: code, status, detail, code, trace_id: 't1' }, headers);
-}
 
 /**
  * A gateway double: issues tokens tok-1, tok-2, ..., accepts only `validTokens`, and hands
@@ -248,7 +217,7 @@ describe('useChatStream', () => {
 
     expect(await chat.send('hello')).toBe(false);
     expect(gateway.requests.filter((r) => r.url.endsWith('/api/v1/chat'))).toHaveLength(2);
-    expect(chat.error.value).toEqual({ code: 'unauthorized', kind: 'rejected', traceId: 't1', retryable: false });
+    expect(chat.error.value).toEqual({ code: 'unauthorized', kind: 'rejected', traceId: 'trace-123', retryable: false });
   });
 
   it('on 429 reports rate_limited, hands the message back and disables Send for Retry-After seconds', async () => {
@@ -260,7 +229,7 @@ describe('useChatStream', () => {
 
     expect(await chat.send('hello')).toBe(false);
 
-    expect(chat.error.value).toEqual({ code: 'rate_limited', kind: 'rate_limit', traceId: 't1', retryable: false });
+    expect(chat.error.value).toEqual({ code: 'rate_limited', kind: 'rate_limit', traceId: 'trace-123', retryable: false });
     expect(chat.messages.value).toEqual([]);
     expect(chat.cooldownSeconds.value).toBe(3);
     expect(chat.canSend.value).toBe(false);
