@@ -106,13 +106,16 @@ async function nextReply(gateway: Gateway, index = 0): Promise<Reply> {
   return gateway.replies[index]!;
 }
 
+/** The buttons a person can see and use (the Stop button keeps its place, hidden, between replies). */
+const buttons = (wrapper: VueWrapper) => wrapper.findAll('button').filter((b) => (b.element as HTMLElement).style.visibility !== 'hidden');
+
 function button(wrapper: VueWrapper, name: string) {
-  const found = wrapper.findAll('button').find((b) => (b.attributes('aria-label') ?? b.text()) === name);
-  if (found === undefined) throw new Error(`no button named "${name}"; have: ${wrapper.findAll('button').map((b) => b.attributes('aria-label') ?? b.text()).join(', ')}`);
+  const found = buttons(wrapper).find((b) => (b.attributes('aria-label') ?? b.text()) === name);
+  if (found === undefined) throw new Error(`no button named "${name}"; have: ${buttons(wrapper).map((b) => b.attributes('aria-label') ?? b.text()).join(', ')}`);
   return found;
 }
 
-const hasButton = (wrapper: VueWrapper, name: string) => wrapper.findAll('button').some((b) => (b.attributes('aria-label') ?? b.text()) === name);
+const hasButton = (wrapper: VueWrapper, name: string) => buttons(wrapper).some((b) => (b.attributes('aria-label') ?? b.text()) === name);
 const textarea = (wrapper: VueWrapper) => wrapper.get<HTMLTextAreaElement>('.composer textarea');
 // The panel's one status region (MessageContent announces through it).
 const status = (wrapper: VueWrapper) => wrapper.get('.parley-chat > [role="status"]').text();
