@@ -4,9 +4,9 @@ import { configSchema } from './config.js';
 const base = { INTERNAL_SECRET: 'gateway-config-test-secret-0123456789abcdef' };
 
 describe('gateway config: the UI settings', () => {
-  it('defaults to no consent banner and no privacy link', () => {
+  it('defaults to asking for consent unless the host page has its own manager, and no privacy link', () => {
     const config = configSchema.parse(base);
-    expect(config.CONSENT_MODE).toBe('never');
+    expect(config.CONSENT_MODE).toBe('auto');
     expect(config.PRIVACY_URL).toBeUndefined();
   });
 

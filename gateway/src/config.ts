@@ -95,7 +95,7 @@ export const configSchema = baseConfigSchema
      * manager, `always` asks, `never` stores the session in the browser without asking (the
      * operator has settled consent elsewhere).
      */
-    CONSENT_MODE: z.enum(['always', 'never', 'auto']).default('never'),
+    CONSENT_MODE: z.enum(['always', 'never', 'auto']).default('auto'),
     /** Link to the privacy notice that the UI shows next to its privacy controls. */
     PRIVACY_URL: z.url({ protocol: /^https?$/ }).optional(),
   })

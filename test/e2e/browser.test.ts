@@ -89,6 +89,50 @@ describe('the standalone page in a real browser', () => {
     await context.close();
   });
 
+  it('in auto mode (the default) asks for consent and stores nothing in the browser before it; a page with its own consent manager is not asked', async () => {
+    const gateway = await stack.addGateway({ CONSENT_MODE: 'auto' });
+    const { context, page, problems } = await openStandalone({}, gateway.url);
+    const banner = page.getByRole('region', { name: 'Privacy' });
+    await banner.waitFor();
+    const stored = () => page.evaluate(async () => ({ local: localStorage.length, session: sessionStorage.length, cookies: document.cookie }));
+    const cookies = async () => (await context.cookies()).length;
+
+    // Chatting works before consent, but nothing is kept: a reload starts a new conversation.
+    await send(page, 'Hello before consent');
+    expect(await settled(page)).toBe('complete');
+    expect(await stored()).toEqual({ local: 0, session: 0, cookies: '' });
+    expect(await cookies()).toBe(0);
+    await page.reload();
+    await banner.waitFor();
+    await page.locator('.parley-chat [role="log"]').waitFor();
+    expect(await page.locator('article.message').count()).toBe(0);
+
+    // After Accept the session is kept: the conversation survives a reload, and the banner is gone.
+    await banner.getByRole('button', { name: 'Accept' }).click();
+    await until(() => banner.count(), (n) => n === 0, 'the banner to go');
+    await send(page, 'Hello after consent');
+    expect(await settled(page)).toBe('complete');
+    expect((await stored()).local).toBeGreaterThan(0);
+    await page.reload();
+    await until(() => page.locator('article.message').count(), (n) => n === 2, 'the history to load');
+    expect(await page.getByRole('region', { name: 'Privacy' }).count()).toBe(0);
+    expect(problems.errors).toEqual([]);
+    await context.close();
+
+    // A host page that runs its own consent manager (IAB TCF here) is not asked again.
+    const withCmp = await openPage(browser);
+    await withCmp.page.addInitScript(() => {
+      (window as unknown as { __tcfapi: () => void }).__tcfapi = () => {};
+    });
+    await withCmp.page.goto(gateway.url);
+    await withCmp.page.locator('.parley-chat [role="log"]').waitFor();
+    await send(withCmp.page, 'Hello from a site with a consent manager');
+    expect(await settled(withCmp.page)).toBe('complete');
+    expect(await withCmp.page.getByRole('region', { name: 'Privacy' }).count()).toBe(0);
+    expect(withCmp.problems.errors).toEqual([]);
+    await withCmp.context.close();
+  });
+
   it('restores the conversation from the server after a reload', async () => {
     const { context, page, problems } = await openStandalone();
     await send(page, 'Hello from a real browser');

@@ -53,7 +53,9 @@ export async function startStack(extraEnv: Record<string, Record<string, string>
     OPENAI_BASE_URL: `${sim.url}/v1`,
     SAFETY_SERVICE_URL: safety.url,
   });
-  const gatewayEnv = { REDIS_URL: redis.url, CHAT_SERVICE_URL: chat.url, ADMIN_API_KEY };
+  // The browser tests keep the session across reloads without a consent click; the consent
+  // banner (CONSENT_MODE=auto, the default) has its own test in browser.test.ts.
+  const gatewayEnv = { REDIS_URL: redis.url, CHAT_SERVICE_URL: chat.url, ADMIN_API_KEY, CONSENT_MODE: 'never' };
   const gateway = await start('gateway', 'gateway', gatewayPort, gatewayEnv);
   const all = [gateway, chat, safety, sim];
   return {
