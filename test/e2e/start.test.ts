@@ -42,6 +42,13 @@ describe('npm start (scripts/start.mjs, after the build npm test already ran)', 
     expect(((await res.json()) as { reply: string }).reply.length).toBeGreaterThan(0);
     expect(elapsed).toBeLessThan(2_000);
     expect((await fetch(`${url}/`)).headers.get('content-type')).toContain('text/html');
+    // The demo host page with the embedded widget, and the widget script it loads.
+    const demo = await fetch(`${url}/demo/`);
+    expect(demo.status).toBe(200);
+    expect(await demo.text()).toContain('<parley-chat');
+    const widget = await fetch(`${url}/widget.js`);
+    expect(widget.status).toBe(200);
+    expect(widget.headers.get('content-type')).toContain('javascript');
 
     const exited = once(child, 'exit');
     child.kill('SIGTERM');

@@ -298,6 +298,8 @@ describe('the widget embedded in the demo host page', () => {
     // The panel chunk is prefetched once the page has loaded and the browser is idle, nothing else.
     await until(async () => widgetScripts(requests).map((u) => u.pathname), (paths) => paths.some((p) => PANEL_CHUNK.test(p)), 'the panel chunk to be prefetched');
     expect(widgetScripts(requests).map((u) => u.pathname)).toEqual(['/widget.js', expect.stringMatching(PANEL_CHUNK)]);
+    // Its resource timing entry appears when the download has finished, a moment after the request.
+    await until(() => page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/widget/panel-'))), Boolean, 'the panel chunk to finish loading');
     const timing = await page.evaluate(() => {
       const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       const fetched = (part: string) => performance.getEntriesByType('resource').find((e) => e.name.includes(part))?.startTime;
