@@ -30,25 +30,34 @@ export function createHttpSafetyClient(options: HttpSafetyClientOptions): Safety
   return {
     async moderate(input, signal): Promise<ModerationResult> {
       const identity = await options.signer.sign({ sub: 'chat-service', kind: 'service', role: 'service' }, 'safety-service');
-      let res: Response;
+      // A timer cleared as soon as the check is over, not AbortSignal.timeout: that one lives
+      // for the whole timeout and keeps the request's signals and closures reachable until then
+      // (thousands of window checks a second).
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new DOMException(`No answer within ${options.timeoutMs} ms.`, 'TimeoutError')), options.timeoutMs);
       try {
-        res = await doFetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
-          body: JSON.stringify(input),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
-        });
-      } catch (err) {
-        if (signal.aborted) throw err;
-        throw new SafetyUnavailableError('The safety check could not be reached.', { cause: err, retryAfterSeconds: 2 });
+        let res: Response;
+        try {
+          res = await doFetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
+            body: JSON.stringify(input),
+            signal: AbortSignal.any([signal, timeout.signal]),
+          });
+        } catch (err) {
+          if (signal.aborted) throw err;
+          throw new SafetyUnavailableError('The safety check could not be reached.', { cause: err, retryAfterSeconds: 2 });
+        }
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw new SafetyUnavailableError(`The safety check answered ${res.status}.`, { retryAfterSeconds: 2 });
+        }
+        const parsed = moderationSchema.safeParse(await res.json().catch(() => undefined));
+        if (!parsed.success) throw new SafetyUnavailableError('The safety check answered in an unknown shape.', { retryAfterSeconds: 2 });
+        return parsed.data;
+      } finally {
+        clearTimeout(timer);
       }
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new SafetyUnavailableError(`The safety check answered ${res.status}.`, { retryAfterSeconds: 2 });
-      }
-      const parsed = moderationSchema.safeParse(await res.json().catch(() => undefined));
-      if (!parsed.success) throw new SafetyUnavailableError('The safety check answered in an unknown shape.', { retryAfterSeconds: 2 });
-      return parsed.data;
     },
   };
 }
