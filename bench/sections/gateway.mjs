@@ -7,6 +7,9 @@
 // what the verdict checks. `full chat admission` (POST /api/v1/chat: the same plus kill switch,
 // one-in-flight lease, token and cost budgets, body validation and usage settlement) is
 // reported for reference, without a verdict.
+//
+// Issue 7's target, from the same rows: tracing at default sampling costs at most 15% of the
+// gateway's max req/s, and at 100% at most 40%, against tracing off (auth + rate limits only).
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer, startService } from '../../packages/testkit/dist/index.js';
 import { startHelper } from '../lib/helper-process.mjs';
@@ -17,6 +20,8 @@ import { round } from '../lib/stats.mjs';
 export const name = 'gateway';
 
 const TARGET = { addedP50Ms: 1, addedP99Ms: 5, minRatio: 0.5 };
+/** Issue 7: the most of tracing-off max req/s each tracing mode may cost. */
+const TRACING_COST_MAX = { default: 0.15, always_on: 0.4 };
 const RATE = 500;
 const LATENCY_CONNECTIONS = 20;
 const THROUGHPUT_CONNECTIONS = 50;
@@ -267,7 +272,32 @@ async function measureKind(ctx, kind, { upstream, bareProxy, redis }) {
       row.note = `${row.note}; ${row.late_at_rate} late`;
     }
   }
+  if (kind.isTarget) rows.push(...tracingCostRows(base, gateways));
   return rows;
+}
+
+/** Issue 7's verdict: 1 - max req/s with tracing / with tracing off, from the gateway lines above. */
+function tracingCostRows(base, gateways) {
+  const off = gateways.find(({ mode }) => mode.key === 'off').m.throughput.rps;
+  return gateways
+    .filter(({ mode }) => TRACING_COST_MAX[mode.key] !== undefined)
+    .map(({ mode, m }) => {
+      const max = TRACING_COST_MAX[mode.key];
+      const cost = 1 - m.throughput.rps / off;
+      const pct = (x) => `${(x * 100).toFixed(1)}%`;
+      const pass = cost <= max;
+      return {
+        ...base,
+        target: `tracing cost, ${mode.key === 'default' ? 'default sampling' : '100%'}`,
+        tracing: mode.key,
+        tracing_cost: round(cost, 3),
+        tracing_cost_max: max,
+        verdict: pass ? 'PASS' : 'FAIL',
+        misses: pass ? [] : [`cost ${pct(cost)} > ${pct(max)}`],
+        verdict_label: pass ? 'PASS' : 'FAIL cost',
+        note: `cost ${pct(cost)} = 1 - ${Math.round(m.throughput.rps)} / ${Math.round(off)} max req/s (${mode.label} / tracing off); issue 7 target <= ${pct(max)}`,
+      };
+    });
 }
 
 export async function run(ctx) {
@@ -287,6 +317,7 @@ export async function run(ctx) {
       `max req/s: 2xx per second with ${THROUGHPUT_CONNECTIONS} connections always busy (autocannon, ${d.throughputSec} s after ${d.throughputWarmupSec} s warm-up); ratio: max req/s / the bare proxy's for the same request.`,
       `Gateway: a new process for each tracing mode and request kind; Redis sessions and limits, metrics, LOG_LEVEL=warn (info request logs would dominate), one session per connection (new ones for each phase); default sampling = no OTEL_TRACES_SAMPLER, i.e. the platform's parent-based 10% head sampling; tracing 100% = OTEL_TRACES_SAMPLER=always_on; spans exported over OTLP/HTTP JSON to a local receiver.`,
       `Notes: spans/req and redis cmds/req are what the OTLP receiver and redis-server received over that gateway process's whole run (all phases, session creation included) / requests it answered; Redis commands inside Lua scripts count, "scripts" are the EVALSHA calls among them; warn logs: warnings and errors the gateway logged after start-up.`,
+      `Tracing cost (issue 7): 1 - max req/s of the gateway with tracing / with tracing off, "${target.label}", from the lines above (same run, separate processes measured one after the other, so other load on the machine moves it); PASS at <= ${TRACING_COST_MAX.default * 100}% for default sampling and <= ${TRACING_COST_MAX.always_on * 100}% for 100%.`,
       `Targets (issue 3): +p50 <= ${TARGET.addedP50Ms} ms, +p99 <= ${TARGET.addedP99Ms} ms, ratio >= ${TARGET.minRatio}, for the "${target.label}" lines with default sampling; the off and 100% lines are checked against the same figures for reference. The "${reference.label}" lines get no verdict.`,
     ],
   };

@@ -12,6 +12,8 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { createSpanProcessorFromEnv } from './span-export.js';
+import { processSpanExportStats } from './span-export-stats.js';
 
 export interface TelemetryOptions {
   /** Default service.name; OTEL_SERVICE_NAME wins when set. */
@@ -50,7 +52,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 
   process.env['OTEL_NODE_ENABLED_INSTRUMENTATIONS'] = env['OTEL_NODE_ENABLED_INSTRUMENTATIONS'] ?? DEFAULT_INSTRUMENTATIONS;
-  const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+  const exporting =
+    Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) && env['OTEL_TRACES_EXPORTER'] !== 'none';
   const instrumentations = getNodeAutoInstrumentations({
     '@opentelemetry/instrumentation-http': {
       // Health checks and scrapes are not user traffic.
@@ -74,8 +77,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     }),
     instrumentations,
     // Without an OTLP endpoint spans are still created (trace ids for logs, errors and
-    // propagation) but go nowhere; with one, the SDK builds the exporter from OTEL_* vars.
-    ...(exporting ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
+    // propagation) but go nowhere. With one, the batch processor and OTLP exporter come from the
+    // OTEL_* vars, with a bounded queue: when the collector is down spans are dropped and
+    // counted (otel_spans_dropped_total on each service's /metrics), never held or waited for.
+    spanProcessors: [exporting ? createSpanProcessorFromEnv(env, processSpanExportStats()) : new NoopSpanProcessor()],
     // Parley's default head sampling keeps 10% of new traces and follows the caller's decision;
     // OTEL_TRACES_SAMPLER overrides it (compose runs always_on and samples in the collector).
     ...(env['OTEL_TRACES_SAMPLER'] ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_SAMPLING_RATIO) }) }),

@@ -1,4 +1,5 @@
-import { Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
+import { processSpanExportStats, type SpanExportStats } from './span-export-stats.js';
 
 /** OpenTelemetry's recommended buckets for http.server.request.duration. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -20,6 +21,8 @@ export interface Metrics {
 export interface CreateMetricsOptions {
   /** Collect process and Node.js runtime metrics (off in most unit tests to keep them quick). */
   defaultMetrics?: boolean;
+  /** Where the span export counts come from; the process's own by default (tests pass theirs). */
+  spanExportStats?: SpanExportStats;
 }
 
 /** A registry per app, so several apps can live in one test process. */
@@ -35,9 +38,34 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     registers: [registry],
     enableExemplars: true,
   });
+  registerSpanExportMetrics(registry, options.spanExportStats ?? processSpanExportStats());
   return {
     registry,
     httpServerDuration,
     methodLabel: (method) => (KNOWN_METHODS.has(method) ? method : '_OTHER'),
   };
+}
+
+/** The trace exporter's counts (kept by the telemetry bootstrap), read at scrape time. */
+function registerSpanExportMetrics(registry: Registry<OpenMetricsContentType>, stats: SpanExportStats): void {
+  new Counter({
+    name: 'otel_spans_dropped_total',
+    help: 'Sampled spans not exported: queue_full (the export queue held OTEL_BSP_MAX_QUEUE_SIZE spans), export_failed (their batch was not delivered).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: 'queue_full' }, stats.droppedQueueFull);
+      this.inc({ reason: 'export_failed' }, stats.droppedExportFailed);
+    },
+  });
+  new Counter({
+    name: 'otel_spans_exported_total',
+    help: 'Sampled spans the trace collector accepted.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.exported);
+    },
+  });
 }
