@@ -111,6 +111,7 @@ await runService({
           signer: createIdentitySigner({ secret: config.INTERNAL_SECRET, issuer: 'chat-service' }),
         }),
         breakers.get('safety-service', 'safety'),
+        { registry: metrics.registry },
       ),
       verifier: createIdentityVerifier({ secret: config.INTERNAL_SECRET, audience: 'chat-service' }),
       chat: {

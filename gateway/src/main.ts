@@ -25,6 +25,7 @@ import {
   type ApiKeyStore,
 } from './identity/index.js';
 import {
+  COST_BUDGET_POLICY,
   LIMITS_REDIS_OPTIONS,
   createInstrumentedLimitStore,
   createMemoryLimitStore,
@@ -118,7 +119,7 @@ await runService({
       budgets: {
         session: { name: 'session_tokens', limit: config.TOKEN_BUDGET_SESSION_PER_DAY },
         apiKey: { name: 'api_key_tokens', limit: config.TOKEN_BUDGET_API_KEY_PER_DAY },
-        cost: { name: 'cost_micro_usd', limit: Math.round(config.COST_BUDGET_USD_PER_DAY * 1_000_000) },
+        cost: { name: COST_BUDGET_POLICY, limit: Math.round(config.COST_BUDGET_USD_PER_DAY * 1_000_000) },
       },
       pricing: { inputUsdPerMTok: config.PRICE_INPUT_USD_PER_MTOK, outputUsdPerMTok: config.PRICE_OUTPUT_USD_PER_MTOK },
       tokenReserveOutput: config.TOKEN_RESERVE_OUTPUT,

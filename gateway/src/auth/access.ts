@@ -4,7 +4,7 @@ import type { GatewayMetrics } from '../gateway-metrics.js';
 import { authFailureReason, type Principal, type Role } from '../identity/index.js';
 import { rateLimitHeaders, type BudgetDecision, type LimitStore, type RateDecision, type RateHit, type RatePolicy } from '../limits/index.js';
 import type { AuditRecorder } from './audit-recorder.js';
-import type { Authenticated, Authenticator } from './authenticator.js';
+import { attemptedAuthMethod, authMethodOf, type Authenticated, type Authenticator } from './authenticator.js';
 
 export interface RatePolicies {
   ip: RatePolicy;
@@ -105,6 +105,7 @@ export function createAccess(deps: AccessDeps) {
       try {
         auth = await deps.authenticator.authenticate(req.headers);
       } catch (err) {
+        deps.metrics.authDecisions.inc({ method: attemptedAuthMethod(req.headers.authorization), outcome: 'failure' });
         const reason = authFailureReason(err) ?? ((err as { code?: unknown }).code === 'session_expired' ? 'expired' : undefined);
         if (reason) {
           deps.metrics.authFailures.inc({ reason });
@@ -120,6 +121,7 @@ export function createAccess(deps: AccessDeps) {
         }
         throw err;
       }
+      deps.metrics.authDecisions.inc({ method: authMethodOf(auth.principal), outcome: 'success' });
       access(res).auth = auth;
       addLogBindings(res, { principal_kind: auth.principal.kind, principal: auth.principal.id });
       deps.audit.authSuccess(req, res, auth.principal);

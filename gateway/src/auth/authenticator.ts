@@ -11,6 +11,27 @@ import {
 } from '../identity/index.js';
 import type { Session, SessionService } from '../domain/sessions.js';
 
+/** The credential type of an authentication, a bounded metric label; 'none' when nothing recognizable was sent. */
+export const AUTH_METHODS = ['session', 'api_key', 'oidc', 'none'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** The method of a successful authentication: the bootstrap admin key is an API key. */
+export function authMethodOf(principal: Principal): AuthMethod {
+  return principal.kind === 'bootstrap_admin' ? 'api_key' : principal.kind;
+}
+
+/** The method a failed authentication attempted, from the credential's shape alone (as the authenticator dispatches). */
+export function attemptedAuthMethod(authorization: string | undefined): AuthMethod {
+  let token: string;
+  try {
+    token = bearerToken(authorization);
+  } catch {
+    return 'none';
+  }
+  const kind = classifyBearerToken(token);
+  return kind === 'jwt' ? 'oidc' : kind === 'unknown' ? 'none' : kind;
+}
+
 export interface Authenticated {
   principal: Principal;
   /** Set for UI sessions: language and the token (to revoke it on DELETE). */

@@ -16,7 +16,7 @@ const ip = (remaining: number, resetSeconds: number, allowed = true): RateDecisi
   resetSeconds,
   retryAfterSeconds: allowed ? 0 : 1,
 });
-const tokens: BudgetDecision = { policy: { name: 'tokens', limit: 100_000 }, allowed: true, remaining: 98_766, resetSeconds: 360 };
+const tokens: BudgetDecision = { policy: { name: 'tokens', limit: 100_000 }, allowed: true, remaining: 98_766, used: 1_234, resetSeconds: 360 };
 
 describe('rateLimitHeaders', () => {
   it('lists every policy and reports the most restrictive one (lowest remaining), IETF and OpenAI style', () => {

@@ -25,7 +25,7 @@ export { admitStepByStep } from './admission.js';
 export { createRedisLimitStore, LIMITS_REDIS_OPTIONS, type RedisLimitStoreOptions } from './redis-limit-store.js';
 export { createMemoryLimitStore, type MemoryLimitStoreOptions } from './memory-limit-store.js';
 export { createResilientLimitStore, type ResilientLimitStore, type ResilientLimitStoreOptions } from './resilient-limit-store.js';
-export { createInstrumentedLimitStore, type AnyRegistry } from './instrumented-limit-store.js';
+export { COST_BUDGET_POLICY, createInstrumentedLimitStore, type AnyRegistry, type InstrumentedLimitStoreOptions } from './instrumented-limit-store.js';
 export { formatResetDuration, mostRestrictive, rateLimitHeaders } from './headers.js';
 export { DEFAULT_KEY_PREFIX, subjectHash } from './keys.js';
 export { LimitArgumentError } from './validate.js';

@@ -104,13 +104,13 @@ describe.each(harnesses)('$name', (harness) => {
     it('holds the slot and reserves every budget, then settles them and frees the slot in one step', async () => {
       const [a, b] = await harness.replicas();
       const first = await a.admit(request('s1'));
-      expect(first).toMatchObject({ admitted: true, decisions: [{ remaining: 700 }, { remaining: 400 }] });
+      expect(first).toMatchObject({ admitted: true, decisions: [{ remaining: 700, used: 300 }, { remaining: 400, used: 100 }] });
       expect(await b.admit(request('s1'))).toEqual({ admitted: false, refusal: 'lease' });
       if (!first.admitted) throw new Error('not admitted');
       await first.finish([450, 120]);
       await first.finish([1, 1]); // only the first finish counts
       const next = await b.admit(request('s1', 100, 10));
-      expect(next).toMatchObject({ admitted: true, decisions: [{ remaining: 1000 - 450 - 100 }, { remaining: 500 - 120 - 10 }] });
+      expect(next).toMatchObject({ admitted: true, decisions: [{ remaining: 1000 - 450 - 100, used: 450 + 100 }, { remaining: 500 - 120 - 10, used: 120 + 10 }] });
       if (next.admitted) await next.finish(null);
       const after = await a.reserve(tokens, 's1', 1);
       expect(after.decision.remaining).toBe(1000 - 450 - 1);
@@ -119,7 +119,7 @@ describe.each(harnesses)('$name', (harness) => {
     it('refuses all of it when one budget refuses: no slot and no reservation stay behind', async () => {
       const [a] = await harness.replicas();
       const refused = await a.admit(request('s2', 300, 600));
-      expect(refused).toMatchObject({ admitted: false, refusal: 'budget', refused: { allowed: false, policy: { name: 'cost' } } });
+      expect(refused).toMatchObject({ admitted: false, refusal: 'budget', refused: { allowed: false, policy: { name: 'cost' }, used: 0 } });
       const admitted = await a.admit(request('s2', 1000, 500));
       expect(admitted).toMatchObject({ admitted: true, decisions: [{ remaining: 0 }, { remaining: 0 }] });
     });
@@ -275,7 +275,8 @@ describe.each(harnesses)('$name', (harness) => {
       const { reservation } = await store.reserve(tokens, 's', 100);
       await reservation!.settle(1_500);
       const next = await store.reserve(tokens, 's', 1);
-      expect(next.decision).toMatchObject({ allowed: false, remaining: 0 });
+      // `used` shows the overrun that `remaining` (never negative) cannot.
+      expect(next.decision).toMatchObject({ allowed: false, remaining: 0, used: 1_500 });
     });
 
     it('returns a released reservation unused, and only the first settle or release counts', async () => {

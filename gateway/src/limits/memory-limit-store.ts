@@ -118,13 +118,15 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions = {}): L
       }
       const resetSeconds = secondsToUtcMidnight(t);
       if (budget.used + budget.reserved + amount > policy.limit) {
-        return { decision: { policy, allowed: false, remaining: Math.max(0, policy.limit - budget.used - budget.reserved), resetSeconds } };
+        const used = budget.used + budget.reserved;
+        return { decision: { policy, allowed: false, remaining: Math.max(0, policy.limit - used), used, resetSeconds } };
       }
       const id = randomBytes(16).toString('base64url');
       budget.reservations.set(id, { amount, expiresAt: t + reservationTtlMs });
       budget.reserved += amount;
       budget.expiresAt = t + BUDGET_KEY_TTL_MS;
-      const decision = { policy, allowed: true, remaining: Math.max(0, policy.limit - budget.used - budget.reserved), resetSeconds };
+      const used = budget.used + budget.reserved;
+      const decision = { policy, allowed: true, remaining: Math.max(0, policy.limit - used), used, resetSeconds };
 
       const held = budget;
       const finish = firstCallOnly((actual: number): void => {

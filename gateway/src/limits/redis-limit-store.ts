@@ -105,7 +105,7 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
       const resetSeconds = secondsToUtcMidnight(at);
       const decision = (i: number, used: number, reserved: number) => {
         const policy = (budgets[i] as (typeof budgets)[number]).policy;
-        return { policy, allowed: true, remaining: Math.max(0, policy.limit - used - reserved), resetSeconds };
+        return { policy, allowed: true, remaining: Math.max(0, policy.limit - used - reserved), used: used + reserved, resetSeconds };
       };
       if (out[0] !== 1) {
         if (out[1] === 'kill') {
@@ -168,6 +168,7 @@ export function createRedisLimitStore(client: Redis, options: RedisLimitStoreOpt
         policy,
         allowed: allowed === 1,
         remaining: Math.max(0, policy.limit - used - reserved),
+        used: used + reserved,
         resetSeconds: secondsToUtcMidnight(at),
       };
       if (!decision.allowed) return { decision };

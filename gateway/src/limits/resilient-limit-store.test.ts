@@ -138,6 +138,28 @@ describe('resilient limit store', () => {
     expect(await store.killSwitch()).toMatchObject({ enabled: true });
   });
 
+  it("under 'open', keeps a switched-off chat off and the gauges at the last state Redis gave while it is down", async () => {
+    const { store, registry } = await setup('open');
+    const cost = { name: 'cost_micro_usd', limit: 1_000 };
+    const turn = { budgets: [{ policy: cost, subject: 'global', amount: 100 }] };
+    const first = await store.admit(turn);
+    if (first.admitted) await first.finish([400]);
+    expect(await metric(registry, 'gateway_cost_budget_used_ratio')).toBe(0.4);
+    await store.setKillSwitch({ enabled: true, reason: 'incident' });
+    await server.kill();
+    expect(await store.admit(turn)).toMatchObject({ admitted: false, refusal: 'kill_switch', killSwitch: { enabled: true, reason: 'incident' } });
+    expect(await metric(registry, 'gateway_kill_switch_engaged')).toBe(1);
+    await server.restart();
+    await waitFor(async () => (await store.killSwitch()) && !store.degraded, { what: 'Redis to be back' });
+    // Redis came back empty: the switch is off there now, and the fallback's answers never counted.
+    expect(await metric(registry, 'gateway_kill_switch_engaged')).toBe(0);
+    await server.kill();
+    const fallbackTurn = await store.admit(turn);
+    if (fallbackTurn.admitted) await fallbackTurn.finish([10]);
+    expect(store.degraded).toBe(true);
+    expect(await metric(registry, 'gateway_cost_budget_used_ratio')).toBe(0.4);
+  });
+
   it('never throws from settle or lease release when Redis died meanwhile: counts it, the TTL cleans up', async () => {
     const { store, registry } = await setup('closed');
     const { reservation } = await store.reserve({ name: 'tokens', limit: 100 }, 's', 10);

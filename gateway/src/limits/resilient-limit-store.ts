@@ -47,9 +47,9 @@ const RETRY_AFTER_SECONDS = 2;
  *
  * Whatever the policy: changing the kill switch needs the primary (a switch only one replica
  * knows about would mislead the operator), so it throws 503 while Redis is down; reading it
- * under 'open' answers the last state read from Redis. Settling or releasing a reservation
- * or lease that Redis holds never throws (it runs after the response); a failure there is
- * counted and the entry expires by its TTL.
+ * under 'open' answers the last state read from Redis, and so does admission (a switched-off
+ * chat stays off). Settling or releasing a reservation or lease that Redis holds never throws
+ * (it runs after the response); a failure there is counted and the entry expires by its TTL.
  */
 export function createResilientLimitStore(primary: LimitStore, options: ResilientLimitStoreOptions): ResilientLimitStore {
   const { fallback, onRedisFailure: policy } = options;
@@ -93,6 +93,8 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
   let degraded = false;
   let degradedSince = 0;
   let lastKillSwitch: KillSwitchState | undefined;
+  /** Answers the fallback gave: the gauges of the shared state ignore them. */
+  const fallbackAnswers = new WeakSet<object>();
 
   const failed = (operation: Operation, err: unknown): void => {
     errors.inc({ operation });
@@ -126,7 +128,9 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
       if (err instanceof LimitArgumentError) throw err;
       failed(operation, err);
       if (policy === 'closed') throw unavailable(err);
-      return fallbackCall();
+      const answer = await fallbackCall();
+      if (typeof answer === 'object' && answer !== null) fallbackAnswers.add(answer);
+      return answer;
     }
     stop();
     succeeded(operation);
@@ -176,7 +180,8 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
           if (!admission.admitted) return admission;
           return { ...admission, finish: (actuals: number[] | null) => quietly('finish', () => admission.finish(actuals)) };
         },
-        () => fallback.admit(request),
+        // The last switch state read from Redis holds here too: an outage must not switch chat back on.
+        async () => (lastKillSwitch?.enabled ? { admitted: false, refusal: 'kill_switch', killSwitch: { ...lastKillSwitch } } : fallback.admit(request)),
       ),
     acquire: (name, subject, ttlMs) =>
       guarded(
@@ -229,7 +234,7 @@ export function createResilientLimitStore(primary: LimitStore, options: Resilien
       ),
   };
 
-  const instrumented = createInstrumentedLimitStore(core, { registry: options.registry });
+  const instrumented = createInstrumentedLimitStore(core, { registry: options.registry, fromFallback: (answer) => fallbackAnswers.has(answer) });
   return {
     ...instrumented,
     get degraded() {

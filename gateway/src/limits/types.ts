@@ -28,6 +28,11 @@ export interface BudgetDecision {
   allowed: boolean;
   /** Units left today after this reservation (never negative). */
   remaining: number;
+  /**
+   * Units counted today after this decision: settled usage plus the reservations held (this
+   * one included when allowed). Exceeds the limit when settlements ran over their reservations.
+   */
+  used: number;
   /** Seconds until the next UTC midnight, when the budget starts afresh. */
   resetSeconds: number;
 }
