@@ -80,7 +80,7 @@ yaml2json() { python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(
 # Metric names the services are known to expose (see ARCHITECTURE.md and the
 # platform library). Dashboards and rules may use only these, plus names the
 # rules record themselves. Extend when new metrics land (GenAI, breakers, safety).
-KNOWN_METRICS="http_server_request_duration_seconds_bucket http_server_request_duration_seconds_count http_server_request_duration_seconds_sum process_cpu_seconds_total process_resident_memory_bytes nodejs_eventloop_lag_seconds"
+KNOWN_METRICS="http_server_request_duration_seconds_bucket http_server_request_duration_seconds_count http_server_request_duration_seconds_sum process_cpu_seconds_total process_resident_memory_bytes nodejs_eventloop_lag_seconds gen_ai_client_operation_time_to_first_chunk_seconds_bucket gen_ai_client_operation_time_to_first_chunk_seconds_count gen_ai_client_operation_time_to_first_chunk_seconds_sum parley_circuit_breaker_state gateway_limit_store_degraded chat_safety_fail_closed_total audit_writes_total gateway_cost_budget_used_ratio gateway_kill_switch_engaged gateway_auth_decisions_total up"
 export KNOWN_METRICS
 
 # Shared JS: metric names referenced by a PromQL expression (strings, label
@@ -294,6 +294,10 @@ check "otel-collector: pipelines reference defined components; connectors are wi
   if (!((c.receivers.otlp.protocols.http || {}).cors)) errs.push("otlp http receiver has no CORS settings");
   if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
 ' "$TMP/otelcol.json"
+check "otel-collector: redaction, tail sampling, span metrics by remote write, audit log stream (scripts/check-collector.mjs)" \
+  node scripts/check-collector.mjs
+check "scripts/check-collector.mjs catches deliberately broken configs (--self-test)" \
+  node scripts/check-collector.mjs --self-test
 
 yaml2json deploy/grafana/provisioning/datasources/parley.yaml >"$TMP/datasources.json"
 check "grafana: Prometheus, Tempo and Loki provisioned with fixed uids and trace<->log links" node -e '
