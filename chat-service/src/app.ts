@@ -7,6 +7,7 @@ import { FeedbackService, createFeedbackMetrics, type FeedbackStore } from './fe
 import { adminRoutes } from './routes/admin.routes.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { openAiRoutes } from './routes/openai.routes.js';
+import { createStreamMetrics } from './routes/stream-metrics.js';
 import { feedbackRoutes } from './routes/feedback.routes.js';
 
 export interface AppDeps {
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
       now: deps.now ?? (() => new Date()),
       onAccepted: createFeedbackMetrics(deps.metrics.registry).accepted,
     });
+  const streamMetrics = createStreamMetrics(deps.metrics.registry);
   return createHttpApp({ logger: deps.logger, metrics: deps.metrics, health: deps.health }, (app) => {
     if (feedbackDeps && feedback) app.use(feedbackRoutes({ feedback, verifier: deps.verifier, enabled: feedbackDeps.enabled, maxCommentChars: feedbackDeps.maxCommentChars }));
     app.use(adminRoutes({ verifier: deps.verifier, breakers: () => deps.breakers?.snapshot() ?? [] }));
@@ -60,8 +62,9 @@ export function createApp(deps: AppDeps): Express {
         maxMessages: 100,
         maxTokens: 32_768,
         now: deps.now ?? (() => new Date()),
+        streamMetrics,
       }),
     );
-    app.use(chatRoutes({ chat, verifier: deps.verifier, maxMessageChars: deps.maxMessageChars, feedback }));
+    app.use(chatRoutes({ chat, verifier: deps.verifier, maxMessageChars: deps.maxMessageChars, feedback, streamMetrics }));
   });
 }

@@ -29,7 +29,14 @@ function build(reply = 'Hello from the model, nice to meet you.', hold?: Promise
     chat: { model: 'm', maxTokens: 64, temperature: 0, historyLimit: 20, contextTokens: 100_000, safetyWindowChars: 16, safetyHoldbackChars: 8, safetyFlushMs: 0, systemPrompts: { en: 'en', de: 'de', fr: 'fr' } },
     maxMessageChars: 100,
   });
-  return { app, logs, llm, safety };
+  return { app, logs, llm, safety, metrics };
+}
+
+/** count and sum of one series of parley_chat_time_to_first_text_seconds. */
+async function firstText(metrics: ReturnType<typeof createMetrics>, api: string) {
+  const text = await metrics.registry.getSingleMetricAsString('parley_chat_time_to_first_text_seconds');
+  const value = (suffix: string) => Number(new RegExp(`^parley_chat_time_to_first_text_seconds_${suffix}\\{api="${api}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return { count: value('count'), sum: value('sum') };
 }
 
 describe('POST /api/v1/chat', () => {
@@ -70,6 +77,27 @@ describe('POST /api/v1/chat', () => {
     expect(events[0]).toBe('event: meta');
     expect(events.at(-1)).toBe('event: done');
     expect(events.filter((e) => e === 'event: delta').length).toBeGreaterThan(1);
+  });
+
+  it('observes each streamed turn\'s time to its first released text, once, and not for JSON replies', async () => {
+    const { app, metrics } = build();
+    expect(await firstText(metrics, 'ui')).toEqual({ count: 0, sum: 0 });
+    await request(app).post('/api/v1/chat').set(IDENTITY_HEADER, await identity()).send({ message: 'hi' });
+    expect((await firstText(metrics, 'ui')).count).toBe(0);
+    for (let i = 0; i < 2; i++) await request(app).post('/api/v1/chat').set(IDENTITY_HEADER, await identity()).set('accept', 'text/event-stream').send({ message: 'hi' });
+    const seen = await firstText(metrics, 'ui');
+    expect(seen.count).toBe(2);
+    expect(seen.sum).toBeGreaterThan(0);
+    // A blocked message shows only the notice: that is its first text.
+    await request(app).post('/api/v1/chat').set(IDENTITY_HEADER, await identity()).set('accept', 'text/event-stream').send({ message: 'BLOCK this' });
+    expect((await firstText(metrics, 'ui')).count).toBe(3);
+    // The OpenAI-compatible stream is counted under its own label.
+    const completion = await request(app)
+      .post('/v1/chat/completions')
+      .set(IDENTITY_HEADER, await signer.sign({ sub: 'key-1', kind: 'api_key', role: 'user' }, 'chat-service'))
+      .send({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect(completion.status).toBe(200);
+    expect((await firstText(metrics, 'openai')).count).toBe(1);
   });
 
   it('reports a safety outage before the stream as a 503 with Retry-After, not an event', async () => {

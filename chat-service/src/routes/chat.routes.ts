@@ -13,6 +13,7 @@ import {
 } from '@parley/platform';
 import type { ChatService } from '../domain/chat.js';
 import type { SessionFeedback } from '../feedback/index.js';
+import { firstTextOnce, type StreamMetrics } from './stream-metrics.js';
 
 export interface ChatRoutesOptions {
   chat: ChatService;
@@ -20,6 +21,7 @@ export interface ChatRoutesOptions {
   maxMessageChars: number;
   /** The session's feedback: part of its export, erased with it. */
   feedback?: SessionFeedback | undefined;
+  streamMetrics?: StreamMetrics | undefined;
 }
 
 const languageSchema = z.enum(['en', 'de', 'fr']);
@@ -58,11 +60,13 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
     // Errors up to here are ordinary HTTP errors; after the first byte they become `error` events.
     const events = await chat.stream(turn, controller.signal);
     const sse = startSse(req, res);
+    const firstText = firstTextOnce(options.streamMetrics, 'ui', started);
     try {
       for await (const event of events) {
         if (sse.closed) break;
         const { type, ...data } = event;
         sse.send(type, data);
+        if (event.type === 'delta' || (event.type === 'done' && event.notice)) firstText();
         if (event.type === 'done') {
           log.info({ finish_reason: event.finish_reason, usage: event.usage, safety_action: event.safety.action, duration_ms: Math.round(performance.now() - started), stream: true }, 'chat turn');
         }

@@ -13,6 +13,7 @@ import {
 } from '@parley/platform';
 import type { ChatCompletionInput, ChatReply, ChatService, TurnOutcome } from '../domain/chat.js';
 import type { ChatMessage, Usage } from '../domain/ports.js';
+import { firstTextOnce, type StreamMetrics } from './stream-metrics.js';
 
 export interface OpenAiRoutesOptions {
   chat: ChatService;
@@ -24,6 +25,7 @@ export interface OpenAiRoutesOptions {
   maxTokens: number;
   /** Seconds since the epoch, for `created`. */
   now: () => Date;
+  streamMetrics?: StreamMetrics | undefined;
 }
 
 /** What the gateway reads from a reply to settle budgets and audit safety decisions (never shown to users). */
@@ -96,7 +98,7 @@ export function openAiRoutes(options: OpenAiRoutesOptions): Router {
       res.json(completion(reply, created));
       return;
     }
-    await streamCompletion(req, res, chat, input, controller, { created, includeUsage: body.stream_options?.include_usage === true, started });
+    await streamCompletion(req, res, chat, input, controller, { created, includeUsage: body.stream_options?.include_usage === true, started, streamMetrics: options.streamMetrics });
   });
 
   return router;
@@ -127,7 +129,7 @@ async function streamCompletion(
   chat: ChatService,
   input: ChatCompletionInput,
   controller: AbortController,
-  options: { created: number; includeUsage: boolean; started: number },
+  options: { created: number; includeUsage: boolean; started: number; streamMetrics: StreamMetrics | undefined },
 ): Promise<void> {
   const log = locals(res).log;
   // Errors up to here are ordinary HTTP errors (OpenAI envelope); after the first byte they are error data lines.
@@ -136,6 +138,7 @@ async function streamCompletion(
   let id = 'chatcmpl-unknown';
   let model = input.model;
   let released = false;
+  const firstText = firstTextOnce(options.streamMetrics, 'openai', options.started);
   const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
     JSON.stringify({ id, object: 'chat.completion.chunk', created: options.created, model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] });
   try {
@@ -148,9 +151,13 @@ async function streamCompletion(
       } else if (event.type === 'delta') {
         released = true;
         sse.data(chunk({ content: event.text }, null));
+        firstText();
       } else {
         // A blocked reply ends with the localized notice (what was released before it had passed the checks).
-        if (event.notice) sse.data(chunk({ content: released ? `\n\n${event.notice}` : event.notice }, null));
+        if (event.notice) {
+          sse.data(chunk({ content: released ? `\n\n${event.notice}` : event.notice }, null));
+          firstText();
+        }
         sse.data(chunk({}, event.finish_reason));
         if (options.includeUsage) {
           sse.data(JSON.stringify({ id, object: 'chat.completion.chunk', created: options.created, model, choices: [], usage: openAiUsage(event.usage) }));
