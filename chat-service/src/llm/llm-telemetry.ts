@@ -64,7 +64,7 @@ export function createLlmTelemetry(registry: Metrics['registry'], options: { cap
   });
   const streamAborts = new Counter<'gen_ai_request_model' | 'reason'>({
     name: 'parley_llm_stream_aborts_total',
-    help: 'Streams ended before the model finished: client (disconnected), blocked (safety), stalled, interrupted, deadline.',
+    help: 'Streams ended before the model finished, by reason: client (disconnected), stopped (the consumer stopped reading: a safety block or the reply ended early), stalled, interrupted, deadline.',
     labelNames: ['gen_ai_request_model', 'reason'],
     registers,
   });
