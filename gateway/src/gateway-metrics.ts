@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import type { Metrics } from '@parley/platform';
+import type { ExemplarLabel, Metrics } from '@parley/platform';
 import { AUTH_METHODS } from './auth/authenticator.js';
 import { AUTH_FAILURE_REASONS } from './identity/index.js';
 
@@ -11,10 +11,11 @@ export interface GatewayMetrics {
   authFailures: Counter<'reason'>;
   /** Every authentication, by credential type and outcome. */
   authDecisions: Counter<'method' | 'outcome'>;
+  // Both histograms carry the request's trace id as an exemplar (observe with `exemplarLabels`).
   /** Time from the request's arrival until it is handed to the upstream: auth, limits, validation. */
-  overhead: Histogram<'http_route'>;
+  overhead: Histogram<'http_route' | ExemplarLabel>;
   /** Time until the upstream's response headers arrive (first byte of a stream). */
-  upstream: Histogram<'http_route' | 'http_response_status_code'>;
+  upstream: Histogram<'http_route' | 'http_response_status_code' | ExemplarLabel>;
 }
 
 export function createGatewayMetrics(metrics: Metrics): GatewayMetrics {
@@ -37,19 +38,21 @@ export function createGatewayMetrics(metrics: Metrics): GatewayMetrics {
   return {
     authFailures,
     authDecisions,
-    overhead: new Histogram({
+    overhead: new Histogram<'http_route' | ExemplarLabel>({
       name: 'gateway_request_overhead_seconds',
       help: 'Time the gateway spends on a proxied request before handing it to the upstream.',
       labelNames: ['http_route'],
       buckets: OVERHEAD_BUCKETS,
       registers,
+      enableExemplars: true,
     }),
-    upstream: new Histogram({
+    upstream: new Histogram<'http_route' | 'http_response_status_code' | ExemplarLabel>({
       name: 'gateway_upstream_duration_seconds',
       help: 'Time until the upstream response headers arrive.',
       labelNames: ['http_route', 'http_response_status_code'],
       buckets: UPSTREAM_BUCKETS,
       registers,
+      enableExemplars: true,
     }),
   };
 }

@@ -158,6 +158,16 @@ describe('session-authenticated proxy to chat-service', () => {
     expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/chat",http_response_status_code="200"\}/);
     expect(res.text).not.toMatch(/pst_/);
   });
+
+  it('puts the request\'s trace id as an exemplar on the overhead and upstream histograms', async () => {
+    const { token } = await session();
+    const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    await request(app).post('/api/v1/chat').set('authorization', `Bearer ${token}`).set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`).send({ message: 'hi' }).expect(200);
+    const { text } = await request(app).get('/metrics');
+    for (const name of ['gateway_request_overhead_seconds', 'gateway_upstream_duration_seconds']) {
+      expect(text).toMatch(new RegExp(`^${name}_bucket\\{[^}]*http_route="/api/v1/chat"[^}]*\\} \\d+ # \\{trace_id="${traceId}"\\}`, 'm'));
+    }
+  });
 });
 
 describe('public config and web UI', () => {

@@ -113,6 +113,9 @@ describe('POST /api/v1/feedback', () => {
     expect(call?.headers).not.toHaveProperty('cookie');
     const metrics = (await request(g.app).get('/metrics')).text;
     expect(metrics).toMatch(/gateway_upstream_duration_seconds_count\{http_route="\/api\/v1\/feedback",http_response_status_code="202"\} 1/);
+    // The relay's observations carry the request's trace id as their exemplar.
+    expect(metrics).toMatch(/^gateway_upstream_duration_seconds_bucket\{[^}]*http_route="\/api\/v1\/feedback"[^}]*\} 1 # \{trace_id="[\da-f]{32}"\}/m);
+    expect(metrics).toMatch(/^gateway_request_overhead_seconds_bucket\{[^}]*http_route="\/api\/v1\/feedback"[^}]*\} 1 # \{trace_id="[\da-f]{32}"\}/m);
     expect(metrics).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/feedback",http_response_status_code="202"\} 1/);
   });
 

@@ -12,14 +12,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function newSession(language = 'en'): Promise<string> {
+async function mintSession(language = 'en'): Promise<{ session_id: string; token: string }> {
   const res = await fetch(`${stack.gateway.url}/api/v1/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ language }),
   });
   expect(res.status).toBe(201);
-  return ((await res.json()) as { token: string }).token;
+  return (await res.json()) as { session_id: string; token: string };
+}
+
+async function newSession(language = 'en'): Promise<string> {
+  return (await mintSession(language)).token;
 }
 
 function chat(token: string, message: string, accept = 'application/json', headers: Record<string, string> = {}) {
@@ -79,7 +83,9 @@ describe('the whole stack, real processes', () => {
   it('links the spans of gateway, chat-service and safety-service under one W3C trace id', async () => {
     const traceId = randomBytes(16).toString('hex');
     const parentSpanId = randomBytes(8).toString('hex');
-    const res = await chat(await newSession(), 'Trace me through every service.', 'application/json', {
+    const session = await mintSession();
+    const message = 'Trace me through every service, heliotrope-saxophone-lantern.';
+    const res = await chat(session.token, message, 'application/json', {
       traceparent: `00-${traceId}-${parentSpanId}-01`,
     });
     expect(res.status).toBe(200);
@@ -126,8 +132,39 @@ describe('the whole stack, real processes', () => {
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const ancestors = (id: string | undefined): string[] => (id && byId.has(id) ? [id, ...ancestors(byId.get(id)?.parentSpanId)] : []);
     expect(ancestors(serverSpan('llm-sim')?.parentSpanId)).toContain(call?.spanId);
+    // Audit attributes: the pseudonymous session id (never the token) and the outcome of every decision.
+    expect(session.session_id).not.toBe(session.token);
+    expect(serverSpan('gateway')?.attributes).toMatchObject({
+      'enduser.pseudo.id': session.session_id,
+      'parley.principal.kind': 'session',
+      'parley.auth.outcome': 'success',
+      'parley.ratelimit.outcome': 'admitted',
+      'parley.budget.outcome': 'admitted',
+    });
+    expect(serverSpan('chat-service')?.attributes).toMatchObject({ 'enduser.pseudo.id': session.session_id, 'parley.safety.action': 'allow' });
+    // No span anywhere in the trace (attributes, events, status messages) holds the message text or the token.
+    for (const span of spans) {
+      expect(span.raw, `${span.service} ${span.name}`).not.toContain('heliotrope-saxophone-lantern');
+      expect(span.raw, `${span.service} ${span.name}`).not.toContain(session.token);
+    }
     // Operators can jump from the trace to the logs: the gateway's request log carries the same trace id.
     await waitFor(() => stack.gateway.logs().some((l) => l['trace_id'] === traceId && l['msg'] === 'request completed'), { what: 'gateway log with trace id' });
+  });
+
+  it('marks a refused credential on the gateway span as an auth failure, without the credential', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const badToken = `not-a-session-${randomBytes(12).toString('hex')}`;
+    const res = await chat(badToken, 'Let me in, heliotrope-saxophone-lantern.', 'application/json', {
+      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    });
+    expect(res.status).toBe(401);
+    const span = await waitFor(() => stack.otlp.spans.find((s) => s.traceId === traceId && s.service === 'gateway' && s.kind === 2), {
+      what: 'gateway server span for the refused request',
+    });
+    expect(span.attributes).toMatchObject({ 'parley.auth.outcome': 'failure', 'parley.auth.failure_reason': expect.any(String) });
+    expect(span.attributes['enduser.pseudo.id']).toBeUndefined();
+    expect(span.raw).not.toContain(badToken);
+    expect(span.raw).not.toContain('heliotrope-saxophone-lantern');
   });
 
   it('never writes message text or tokens into any log', async () => {

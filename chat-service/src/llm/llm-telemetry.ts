@@ -1,6 +1,6 @@
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Metrics } from '@parley/platform';
+import type { ExemplarLabel, Metrics } from '@parley/platform';
 import type { FinishReason, LlmRequest, Usage } from '../domain/ports.js';
 
 /** Buckets the GenAI semantic conventions recommend for these instruments. */
@@ -15,6 +15,12 @@ export interface RouteLabels {
 
 type GenAiLabel = 'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model';
 
+/** The exemplar of an observation made for the GenAI span: its trace id, when it has a valid one. */
+function exemplar(span: Span): { exemplarLabels: Record<ExemplarLabel, string> } | Record<string, never> {
+  const ctx = span.spanContext();
+  return isSpanContextValid(ctx) ? { exemplarLabels: { trace_id: ctx.traceId } } : {};
+}
+
 /**
  * The LLM call's metrics and spans, named after the OpenTelemetry GenAI semantic conventions
  * (gen_ai.client.*), plus Parley's retry, fallback, stream and cost counters. Labels stay
@@ -22,12 +28,13 @@ type GenAiLabel = 'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_req
  */
 export function createLlmTelemetry(registry: Metrics['registry'], options: { captureContent: boolean }) {
   const registers = [registry];
-  const duration = new Histogram<GenAiLabel | 'gen_ai_response_model' | 'error_type'>({
+  const duration = new Histogram<GenAiLabel | 'gen_ai_response_model' | 'error_type' | ExemplarLabel>({
     name: 'gen_ai_client_operation_duration_seconds',
     help: 'GenAI operation duration (gen_ai.client.operation.duration), per call to one model, retries included.',
     labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model', 'error_type'],
     buckets: DURATION_BUCKETS,
     registers,
+    enableExemplars: true,
   });
   const tokens = new Histogram<GenAiLabel | 'gen_ai_response_model' | 'gen_ai_token_type'>({
     name: 'gen_ai_client_token_usage',
@@ -36,12 +43,13 @@ export function createLlmTelemetry(registry: Metrics['registry'], options: { cap
     buckets: TOKEN_BUCKETS,
     registers,
   });
-  const firstChunk = new Histogram<GenAiLabel>({
+  const firstChunk = new Histogram<GenAiLabel | ExemplarLabel>({
     name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
     help: 'Streamed calls: time from sending the request to the first chunk (gen_ai.client.operation.time_to_first_chunk).',
     labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'],
     buckets: DURATION_BUCKETS,
     registers,
+    enableExemplars: true,
   });
   const perChunk = new Histogram<GenAiLabel>({
     name: 'gen_ai_client_operation_time_per_output_chunk_seconds',
@@ -113,8 +121,8 @@ export function createLlmTelemetry(registry: Metrics['registry'], options: { cap
     fallback(from: RouteLabels, to: RouteLabels, reason: string): void {
       fallbacks.inc({ from_model: from.model, to_model: to.model, reason });
     },
-    firstChunk(route: RouteLabels, seconds: number): void {
-      firstChunk.observe(base(route), seconds);
+    firstChunk(span: Span, route: RouteLabels, seconds: number): void {
+      firstChunk.observe({ labels: base(route), value: seconds, ...exemplar(span) });
     },
     outputChunk(route: RouteLabels, seconds: number): void {
       perChunk.observe(base(route), seconds);
@@ -139,7 +147,7 @@ export function createLlmTelemetry(registry: Metrics['registry'], options: { cap
       if (options.captureContent && outcome.text !== undefined) span.setAttribute('gen_ai.output.messages', JSON.stringify([{ role: 'assistant', content: outcome.text }]));
       span.end();
       const labels = { ...base(route), gen_ai_response_model: responseModel };
-      duration.observe({ ...labels, error_type: '' }, outcome.seconds);
+      duration.observe({ labels: { ...labels, error_type: '' }, value: outcome.seconds, ...exemplar(span) });
       if (outcome.usage) {
         tokens.observe({ ...labels, gen_ai_token_type: 'input' }, outcome.usage.input_tokens);
         tokens.observe({ ...labels, gen_ai_token_type: 'output' }, outcome.usage.output_tokens);
@@ -150,7 +158,7 @@ export function createLlmTelemetry(registry: Metrics['registry'], options: { cap
       span.setAttribute('error.type', errorType);
       span.setStatus({ code: SpanStatusCode.ERROR, message });
       span.end();
-      duration.observe({ ...base(route), gen_ai_response_model: '', error_type: errorType }, seconds);
+      duration.observe({ labels: { ...base(route), gen_ai_response_model: '', error_type: errorType }, value: seconds, ...exemplar(span) });
     },
   };
 }

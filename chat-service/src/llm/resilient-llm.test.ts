@@ -70,7 +70,10 @@ function build(options: { policy?: Partial<RetryPolicy>; fallback?: boolean; vol
       .filter((v) => v.metricName === undefined || v.metricName === name || v.metricName.endsWith('_count'))
       .reduce((sum, v) => sum + v.value, 0);
   };
-  return { llm, breakers, logs, metric };
+  /** The trace ids of a histogram's exemplars, as an OpenMetrics scrape shows them. */
+  const exemplarTraceIds = async (name: string) =>
+    new Set([...(await metrics.registry.getSingleMetricAsString(name)).matchAll(/^\w+_bucket\{.*\} \d+ # \{trace_id="([\da-f]{32})"\}/gm)].map((m) => m[1]));
+  return { llm, breakers, logs, metric, exemplarTraceIds };
 }
 
 const request = (content: string, extra: Partial<LlmRequest> = {}): LlmRequest => ({
@@ -96,7 +99,7 @@ async function drain(chunks: AsyncIterable<LlmChunk>): Promise<LlmChunk[]> {
 
 describe('the retry loop', () => {
   it('retries a 503 with backoff, succeeds, and shows every attempt as a span event and a metric', async () => {
-    const { llm, metric } = build();
+    const { llm, metric, exemplarTraceIds } = build();
     const result = await llm.complete(request('Hi [[sim:fault=503;times=2;retry_after_ms=30]]'), signal());
     expect(result.text.length).toBeGreaterThan(0);
     expect(sim.sim.stats().requests_total).toBe(3);
@@ -120,6 +123,8 @@ describe('the retry loop', () => {
     expect(result.costUsd).toBeCloseTo(result.usage.input_tokens + 2 * result.usage.output_tokens);
     expect(await metric('parley_llm_cost_usd_total')).toBeCloseTo(result.costUsd);
     expect(await metric('gen_ai_client_token_usage', { gen_ai_token_type: 'output' })).toBe(1);
+    // The duration links to the call's trace.
+    expect(await exemplarTraceIds('gen_ai_client_operation_duration_seconds')).toEqual(new Set([span?.spanContext().traceId]));
   });
 
   it('honours retry-after-ms: the retry waits at least that long', async () => {
@@ -237,7 +242,7 @@ describe('the breaker', () => {
 
 describe('streams', () => {
   it('names the answering model first, adds the cost to the usage, and records time to first chunk', async () => {
-    const { llm, metric } = build();
+    const { llm, metric, exemplarTraceIds } = build();
     const chunks = await drain(await llm.stream(request('Hello'), signal()));
     expect(chunks[0]).toEqual({ type: 'response', model: 'gpt-4o-mini', fallback: false });
     const usage = chunks.find((c) => c.type === 'usage');
@@ -246,7 +251,13 @@ describe('streams', () => {
     expect((usage as { costUsd: number }).costUsd).toBeCloseTo(input * 1 + output * 2);
     expect(await metric('gen_ai_client_operation_time_to_first_chunk_seconds')).toBe(1);
     expect(await metric('parley_llm_active_streams')).toBe(0);
-    expect((await chatSpans())[0]?.attributes['gen_ai.request.stream']).toBe(true);
+    const [span] = await chatSpans();
+    expect(span?.attributes['gen_ai.request.stream']).toBe(true);
+    // Both latencies carry the call's trace id as their exemplar.
+    const traceId = span?.spanContext().traceId;
+    expect(traceId).toMatch(/^[\da-f]{32}$/);
+    expect(await exemplarTraceIds('gen_ai_client_operation_time_to_first_chunk_seconds')).toEqual(new Set([traceId]));
+    expect(await exemplarTraceIds('gen_ai_client_operation_duration_seconds')).toEqual(new Set([traceId]));
   });
 
   it('retries before the first chunk: a 503 on opening is invisible to the reader', async () => {

@@ -222,7 +222,7 @@ export class ResilientLlm implements LlmClient {
     const started = this.now();
     const outcome = await this.retryLoop(route, span, signal, deadline, async (attemptSignal, controller, timeoutMs) => {
       const chunks = await withTimeout(controller, timeoutMs, () => route.client.stream({ ...request, model: route.model }, attemptSignal));
-      this.deps.telemetry.firstChunk(route, (this.now() - started) / 1000);
+      this.deps.telemetry.firstChunk(span, route, (this.now() - started) / 1000);
       const settle = Promise.withResolvers<void>();
       // Settles however the stream ends, even if nobody ever reads it: the caller's abort or the deadline.
       const onAbort = () => settle.resolve();

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { Router } from 'express';
 import { z } from 'zod';
 import {
@@ -38,6 +39,9 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
   router.post('/api/v1/chat', ...jsonBody({ limit: '64kb' }), async (req, res) => {
     const body = parseWith(chatBody, req.body);
     const identity = identityOf(res);
+    // Audit attributes on the server span: the pseudonymous session id and the safety decision, never text.
+    const span = trace.getActiveSpan();
+    span?.setAttribute('enduser.pseudo.id', identity.sub);
     const turn = { sessionId: identity.sub, message: body.message, language: body.language ?? identity.lang ?? 'en' };
     const format = req.accepts(['application/json', 'text/event-stream']);
     if (format === false) throw new NotAcceptableError('Accept application/json or text/event-stream.');
@@ -52,6 +56,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
 
     if (format === 'application/json') {
       const reply = await chat.reply(turn, controller.signal);
+      span?.setAttribute('parley.safety.action', reply.safety.action);
       log.info({ finish_reason: reply.finish_reason, usage: reply.usage, safety_action: reply.safety.action, duration_ms: Math.round(performance.now() - started) }, 'chat turn');
       res.json(reply);
       return;
@@ -68,6 +73,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
         sse.send(type, data);
         if (event.type === 'delta' || (event.type === 'done' && event.notice)) firstText();
         if (event.type === 'done') {
+          span?.setAttribute('parley.safety.action', event.safety.action);
           log.info({ finish_reason: event.finish_reason, usage: event.usage, safety_action: event.safety.action, duration_ms: Math.round(performance.now() - started), stream: true }, 'chat turn');
         }
       }

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { Router, type Request, type Response } from 'express';
 import {
   ModelNotFoundError,
@@ -77,6 +78,9 @@ export function openAiRoutes(options: OpenAiRoutesOptions): Router {
       throw new ModelNotFoundError(`The model '${body.model}' does not exist or is not available; GET /v1/models lists the models.`);
     }
     const identity = identityOf(res);
+    // Audit attributes on the server span: the pseudonymous principal and the safety decision, never text.
+    const span = trace.getActiveSpan();
+    span?.setAttribute('enduser.pseudo.id', identity.sub);
     const input: ChatCompletionInput = {
       model: body.model,
       messages: body.messages.map((m): ChatMessage => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content })),
@@ -94,6 +98,7 @@ export function openAiRoutes(options: OpenAiRoutesOptions): Router {
 
     if (body.stream !== true) {
       const reply = await chat.complete(input, controller.signal);
+      span?.setAttribute('parley.safety.action', reply.safety.action);
       log.info({ api: 'openai', model: reply.model, finish_reason: reply.finish_reason, usage: reply.usage, safety_action: reply.safety.action, duration_ms: Math.round(performance.now() - started) }, 'chat completion');
       res.json(completion(reply, created));
       return;
@@ -132,6 +137,7 @@ async function streamCompletion(
   options: { created: number; includeUsage: boolean; started: number; streamMetrics: StreamMetrics | undefined },
 ): Promise<void> {
   const log = locals(res).log;
+  const span = trace.getActiveSpan();
   // Errors up to here are ordinary HTTP errors (OpenAI envelope); after the first byte they are error data lines.
   const events = await chat.streamCompletion(input, controller.signal);
   const sse = startSse(req, res);
@@ -163,6 +169,7 @@ async function streamCompletion(
           sse.data(JSON.stringify({ id, object: 'chat.completion.chunk', created: options.created, model, choices: [], usage: openAiUsage(event.usage) }));
         }
         sse.comment(`parley ${JSON.stringify(report(event))}`);
+        span?.setAttribute('parley.safety.action', event.safety.action);
         sse.data('[DONE]');
         log.info({ api: 'openai', model, finish_reason: event.finish_reason, usage: event.usage, safety_action: event.safety.action, duration_ms: Math.round(performance.now() - options.started), stream: true }, 'chat completion');
       }

@@ -1,3 +1,4 @@
+import { trace, type Attributes } from '@opentelemetry/api';
 import type { Request, RequestHandler, Response } from 'express';
 import { ForbiddenError, RateLimitedError, addLogBindings, type Identity } from '@parley/platform';
 import type { GatewayMetrics } from '../gateway-metrics.js';
@@ -28,6 +29,14 @@ interface AccessLocals {
 }
 
 const access = (res: Response): AccessLocals => res.locals as AccessLocals;
+
+/**
+ * Audit attributes on the request's HTTP server span: pseudonymous ids and decision outcomes
+ * only, never a credential or message text.
+ */
+export function noteSpanAttributes(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
 
 export function principalOf(res: Response): Principal {
   const auth = access(res).auth;
@@ -70,8 +79,12 @@ async function charge(deps: AccessDeps, req: Request, res: Response, hits: RateH
   state.rateDecisions = [...(state.rateDecisions ?? []), ...decisions];
   applyLimitHeaders(res);
   const refused = decisions.find((d) => !d.allowed);
-  if (!refused) return;
+  if (!refused) {
+    noteSpanAttributes({ 'parley.ratelimit.outcome': 'admitted' });
+    return;
+  }
   const { policy } = refused;
+  noteSpanAttributes({ 'parley.ratelimit.outcome': 'rejected', 'parley.ratelimit.policy': policy.name });
   deps.audit.recordLater(req, res, {
     type: 'ratelimit.rejected',
     principal: principal?.id ?? 'anonymous',
@@ -107,6 +120,7 @@ export function createAccess(deps: AccessDeps) {
       } catch (err) {
         deps.metrics.authDecisions.inc({ method: attemptedAuthMethod(req.headers.authorization), outcome: 'failure' });
         const reason = authFailureReason(err) ?? ((err as { code?: unknown }).code === 'session_expired' ? 'expired' : undefined);
+        noteSpanAttributes({ 'parley.auth.outcome': 'failure', 'parley.auth.failure_reason': reason ?? 'error' });
         if (reason) {
           deps.metrics.authFailures.inc({ reason });
           await charge(deps, req, res, [{ policy: deps.rates.ip, subject: clientAddress(req) }]);
@@ -123,6 +137,7 @@ export function createAccess(deps: AccessDeps) {
       }
       deps.metrics.authDecisions.inc({ method: authMethodOf(auth.principal), outcome: 'success' });
       access(res).auth = auth;
+      noteSpanAttributes({ 'parley.auth.outcome': 'success', 'enduser.pseudo.id': auth.principal.id, 'parley.principal.kind': auth.principal.kind });
       addLogBindings(res, { principal_kind: auth.principal.kind, principal: auth.principal.id });
       deps.audit.authSuccess(req, res, auth.principal);
       next();
@@ -150,6 +165,7 @@ export function createAccess(deps: AccessDeps) {
       (req, res, next) => {
         const principal = principalOf(res);
         if (roles.includes(principal.role)) return next();
+        noteSpanAttributes({ 'parley.authz.outcome': 'denied' });
         deps.audit.recordLater(req, res, {
           type: 'authz.denied',
           principal: principal.id,

@@ -53,7 +53,7 @@ export function createChatServiceRelay(options: ChatServiceRelayOptions) {
         'x-forwarded-proto': req.protocol,
       };
       if (call.body !== undefined) headers['content-type'] = 'application/json';
-      options.metrics.overhead.observe({ http_route: call.route }, (performance.now() - locals(res).startedAt) / 1000);
+      options.metrics.overhead.observe({ labels: { http_route: call.route }, value: (performance.now() - locals(res).startedAt) / 1000, exemplarLabels: { trace_id: locals(res).traceId } });
       const started = performance.now();
       let reply: UpstreamReply;
       try {
@@ -72,7 +72,11 @@ export function createChatServiceRelay(options: ChatServiceRelayOptions) {
         log.error({ err }, 'chat-service unreachable');
         throw new ServiceUnavailableError('The chat service is unavailable; try again shortly.', { cause: err, retryAfterSeconds: 5 });
       }
-      options.metrics.upstream.observe({ http_route: call.route, http_response_status_code: String(reply.status) }, (performance.now() - started) / 1000);
+      options.metrics.upstream.observe({
+        labels: { http_route: call.route, http_response_status_code: String(reply.status) },
+        value: (performance.now() - started) / 1000,
+        exemplarLabels: { trace_id: locals(res).traceId },
+      });
       // The identity we signed was refused: a deployment fault (INTERNAL_SECRET differs), not the client's.
       if (reply.status === 401) {
         log.error({ status: reply.status }, 'chat-service refused the internal identity');

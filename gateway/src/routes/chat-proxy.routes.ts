@@ -20,7 +20,7 @@ import {
   type IdentitySigner,
   type Logger,
 } from '@parley/platform';
-import { internalIdentityOf, noteTokenDecision, principalOf, type Access } from '../auth/access.js';
+import { internalIdentityOf, noteSpanAttributes, noteTokenDecision, principalOf, type Access } from '../auth/access.js';
 import type { AuditRecorder } from '../auth/audit-recorder.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
 import type { BudgetPolicy, LimitStore } from '../limits/index.js';
@@ -94,7 +94,11 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     proxyTimeout: options.upstreamTimeoutMs,
     on: {
       proxyReq: (proxyReq, req, res) => {
-        options.metrics.overhead.observe({ http_route: locals(res).httpRoute ?? 'other' }, (performance.now() - locals(res).startedAt) / 1000);
+        options.metrics.overhead.observe({
+          labels: { http_route: locals(res).httpRoute ?? 'other' },
+          value: (performance.now() - locals(res).startedAt) / 1000,
+          exemplarLabels: { trace_id: locals(res).traceId },
+        });
         // httpxy destroys the request on its proxyTimeout; the error it then reports is a plain reset.
         proxyReq.once('timeout', () => {
           (res.locals as ProxyLocals).upstreamTimedOut = true;
@@ -105,7 +109,11 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
         const state = res.locals as ProxyLocals;
         const route = locals(res).httpRoute ?? 'other';
         if (state.proxyStarted !== undefined) {
-          options.metrics.upstream.observe({ http_route: route, http_response_status_code: String(proxyRes.statusCode ?? 0) }, (performance.now() - state.proxyStarted) / 1000);
+          options.metrics.upstream.observe({
+            labels: { http_route: route, http_response_status_code: String(proxyRes.statusCode ?? 0) },
+            value: (performance.now() - state.proxyStarted) / 1000,
+            exemplarLabels: { trace_id: locals(res).traceId },
+          });
         }
         // Only admitted chat turns settle budgets from the reply; other replies are not read.
         if (state.settles) state.tap = tapTurnReport(proxyRes);
@@ -155,16 +163,19 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
     });
     if (!admission.admitted) {
       if (admission.refusal === 'kill_switch') {
+        noteSpanAttributes({ 'parley.budget.outcome': 'rejected', 'parley.budget.policy': 'kill_switch' });
         const reason = admission.killSwitch.reason;
         throw new KillSwitchError(`Chat is switched off by an operator${reason ? `: ${reason}` : ''}.`, { retryAfterSeconds: 60 });
       }
       if (admission.refusal === 'lease') {
+        noteSpanAttributes({ 'parley.budget.outcome': 'rejected', 'parley.budget.policy': 'concurrency:chat' });
         audit.recordLater(req, res, { type: 'ratelimit.rejected', principal: principal.id, principal_kind: principal.kind, outcome: 'rejected', reason: 'concurrency:chat' });
         throw new TooManyConcurrentError('Wait for the current reply before sending the next message.', { retryAfterSeconds: 1 });
       }
       const { refused } = admission;
       if (refused.policy.name === tokensPolicy.name) noteTokenDecision(res, refused);
       const isCost = refused.policy.name === options.budgets.cost.name;
+      noteSpanAttributes({ 'parley.budget.outcome': 'rejected', 'parley.budget.policy': isCost ? 'cost:global' : `tokens:${tokensPolicy.name}` });
       audit.recordLater(req, res, {
         type: 'budget.rejected',
         principal: principal.id,
@@ -176,6 +187,7 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
         ? new CostBudgetError('The daily spending limit is reached; chat resumes at midnight UTC.', { retryAfterSeconds: refused.resetSeconds })
         : new TokenBudgetError(`The daily token budget (${tokensPolicy.limit}) is used up; it resets at midnight UTC.`, { retryAfterSeconds: refused.resetSeconds });
     }
+    noteSpanAttributes({ 'parley.budget.outcome': 'admitted' });
     const [tokens] = admission.decisions;
     if (tokens) noteTokenDecision(res, tokens);
     if (res.closed) {

@@ -12,6 +12,8 @@ export interface ReceivedSpan {
   kind: number;
   attributes: Record<string, unknown>;
   statusCode: number;
+  /** The span as received (attributes, events, status message and all), for checks that nothing leaks into it. */
+  raw: string;
 }
 
 export interface OtlpReceiver {
@@ -87,6 +89,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               kind: s.kind ?? 0,
               attributes: attrs(s.attributes),
               statusCode: s.status?.code ?? 0,
+              raw: JSON.stringify(s),
             });
           }
         }
