@@ -4,8 +4,8 @@
 // data-error-code (and [data-countdown] while a Retry-After runs), one role=status.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './stack.js';
-import { axeViolations, launchChromium, openPage, screenshot, simStats, streamedLengths, until, watchStreaming } from './web-support.js';
+import type { Stack } from './stack.js';
+import { axeViolations, openPage, screenshot, send, settled as settledReply, simStats, startBrowserStack, streamedLengths, until, watchStreaming } from './web-support.js';
 
 // The deployment's system-prompt canary: a reply that contains it is blocked on output (and
 // only on output: a user may type it), which is how a test gets llm-sim to say something
@@ -15,10 +15,7 @@ const CANARY = 'pc-e2ebrowsercanary';
 let stack: Stack;
 let browser: Browser;
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startStack({ 'chat-service': { PROMPT_CANARY: CANARY }, 'safety-service': { PROMPT_CANARY: CANARY } }),
-    launchChromium(),
-  ]);
+  ({ stack, browser } = await startBrowserStack(CANARY));
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
@@ -28,18 +25,8 @@ afterAll(async () => {
 const assistant = (page: Page) => page.locator('article.message[data-role="assistant"]');
 const composer = (page: Page, name = 'Message') => page.getByRole('textbox', { name });
 
-async function send(page: Page, text: string, name = 'Message'): Promise<void> {
-  const input = composer(page, name);
-  await input.fill(text);
-  await input.press('Enter');
-}
-
 /** Waits for the last reply to leave `streaming`, and returns its state. */
-async function settled(page: Page): Promise<string | null> {
-  const last = assistant(page).last();
-  await last.waitFor();
-  return until(() => last.getAttribute('data-state'), (s) => s !== null && s !== 'streaming', 'the reply to finish');
-}
+const settled = (page: Page) => settledReply(assistant(page));
 
 async function openStandalone(options: Parameters<typeof openPage>[1] = {}, url = stack.gateway.url) {
   const opened = await openPage(browser, options);

@@ -4,8 +4,8 @@
 // 320 px viewport. How fast text paints is a benchmark (`node bench/run.mjs web`), not a test.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './stack.js';
-import { launchChromium, openPage, until } from './web-support.js';
+import type { Stack } from './stack.js';
+import { openPage, startBrowserStack, until } from './web-support.js';
 
 // Several blocks that appear one after another while the reply streams. llm-sim's
 // [[sim:reply=...]] takes any text without "]".
@@ -107,7 +107,7 @@ const describeShifts = (shifts: Shift[]) =>
 let stack: Stack;
 let browser: Browser;
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  ({ stack, browser } = await startBrowserStack());
 }, 90_000);
 afterAll(async () => {
   await browser?.close();

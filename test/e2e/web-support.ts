@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { startStack, type Stack } from './stack.js';
 
 // Debian's Chromium (apt package `chromium`, installed by .ci/run); browser downloads are not used.
 export const CHROMIUM = '/usr/bin/chromium';
@@ -13,6 +14,31 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SCREENSHOTS = `${root}/test-artifacts/screenshots`;
 export const README_SCREENSHOT = `${root}/docs/screenshot.png`;
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * The real stack and Chromium, started side by side. With a `canary`, chat-service and
+ * safety-service share that system-prompt canary: a reply containing it is blocked on output
+ * (and only on output: a user may type it), which is how a test gets a withheld reply.
+ */
+export async function startBrowserStack(canary?: string): Promise<{ stack: Stack; browser: Browser }> {
+  const env = canary ? { 'chat-service': { PROMPT_CANARY: canary }, 'safety-service': { PROMPT_CANARY: canary } } : {};
+  const [stack, browser] = await Promise.all([startStack(env), launchChromium()]);
+  return { stack, browser };
+}
+
+/** Types `text` into the composer named `name` and sends it with Enter. */
+export async function send(page: Page, text: string, name = 'Message'): Promise<void> {
+  const input = page.getByRole('textbox', { name });
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/** Waits for the last of `replies` (assistant messages) to leave `streaming`, and returns its state. */
+export async function settled(replies: Locator): Promise<string | null> {
+  const last = replies.last();
+  await last.waitFor();
+  return until(() => last.getAttribute('data-state'), (s) => s !== null && s !== 'streaming', 'the reply to finish');
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });

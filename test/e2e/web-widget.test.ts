@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@parley/testkit';
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './stack.js';
-import { README_SCREENSHOT, axeViolations, launchChromium, openPage, screenshot, until } from './web-support.js';
+import type { Stack } from './stack.js';
+import { README_SCREENSHOT, axeViolations, openPage, screenshot, send, settled as settledReply, startBrowserStack, until } from './web-support.js';
 
 const CANARY = 'pc-e2ewidgetcanary';
 const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -18,10 +18,7 @@ const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 let stack: Stack;
 let browser: Browser;
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startStack({ 'chat-service': { PROMPT_CANARY: CANARY }, 'safety-service': { PROMPT_CANARY: CANARY } }),
-    launchChromium(),
-  ]);
+  ({ stack, browser } = await startBrowserStack(CANARY));
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
@@ -55,12 +52,6 @@ async function openChat(page: Page, name = 'Open chat'): Promise<void> {
   await until(() => shadowFocus(page), (f) => f?.tag === 'textarea', 'focus in the composer');
 }
 
-async function send(page: Page, text: string, name = 'Message'): Promise<void> {
-  const input = page.getByRole('textbox', { name });
-  await input.fill(text);
-  await input.press('Enter');
-}
-
 /** Every URL the page requests, in order (the page's own, the widget's chunks, API calls). */
 function recordRequests(page: Page): URL[] {
   const seen: URL[] = [];
@@ -81,11 +72,7 @@ const CODE_MESSAGE = 'Tidy this up:\n```python\ndef greet(name):\n    return f"H
 /** Highlighted tokens in the last reply's code block (spans highlight.js adds). */
 const highlightedTokens = (page: Page) => assistant(page).last().locator('pre code .hljs-keyword').count();
 
-async function settled(page: Page): Promise<string | null> {
-  const last = assistant(page).last();
-  await last.waitFor();
-  return until(() => last.getAttribute('data-state'), (s) => s !== null && s !== 'streaming', 'the reply to finish');
-}
+const settled = (page: Page) => settledReply(assistant(page));
 
 describe('the widget embedded in the demo host page', () => {
   it('loads with one script tag, styles its shadow root, and takes the page’s theme overrides', async () => {
