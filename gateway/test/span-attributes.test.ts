@@ -1,28 +1,24 @@
 import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, startUpstream, type Upstream } from './harness.js';
+import { installInMemoryTracing, type InMemoryTracing } from '@parley/testkit';
 
 /**
  * The decisions a security reviewer follows in traces (issue 7): the gateway notes them on the
  * active server span. In production the http instrumentation makes that span; here a wrapper
  * does, so the test sees exactly what the gateway set, and never a credential.
  */
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: InMemoryTracing;
 
 let upstream: Upstream;
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installInMemoryTracing();
   upstream = await startUpstream();
 });
 afterAll(async () => {
-  trace.disable();
-  context.disable();
+  tracing.uninstall();
   await upstream.close();
 });
 
@@ -41,7 +37,7 @@ function traced(overrides: Parameters<typeof buildGateway>[0]['overrides'] = {})
 
 /** Attributes of the span of the last request to `path`. */
 async function spanOf(path: string) {
-  const spans = exporter.getFinishedSpans().filter((s) => s.name.endsWith(path));
+  const spans = tracing.exporter.getFinishedSpans().filter((s) => s.name.endsWith(path));
   expect(spans.length, `a span for ${path}`).toBeGreaterThan(0);
   return spans.at(-1)!.attributes;
 }
@@ -56,7 +52,7 @@ describe('decision attributes on the gateway server span', () => {
     expect((await request(app).get('/api/v1/history').set('authorization', `Bearer ${token}`)).status).toBe(429);
     const rejected = await spanOf('/api/v1/history');
     expect(rejected).toMatchObject({ 'parley.ratelimit.outcome': 'rejected', 'parley.ratelimit.policy': 'session', 'enduser.pseudo.id': sessionId });
-    expect(JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes))).not.toContain(token);
+    expect(JSON.stringify(tracing.exporter.getFinishedSpans().map((s) => s.attributes))).not.toContain(token);
   });
 
   it('records a kill-switch refusal of a chat turn as a budget rejection with policy kill_switch', async () => {

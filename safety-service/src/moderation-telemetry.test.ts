@@ -1,8 +1,7 @@
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { createLogger, createMetrics } from '@parley/platform';
-import { captureLogs } from '@parley/testkit';
+import { captureLogs, installInMemoryTracing, type InMemoryTracing } from '@parley/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeSecrets } from '../test/fixtures.js';
 import { createModerator } from './domain/engine.js';
@@ -12,18 +11,15 @@ import { DECISION_LOG_MESSAGE, SPAN_NAME, createModerationTelemetry } from './mo
 import { createMatchHasher, type PolicyActionLookup } from './telemetry/decision-record.js';
 
 const SALT = 'moderation-telemetry-test-salt-0123456789';
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: InMemoryTracing;
 
 beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installInMemoryTracing();
 });
 afterAll(() => {
-  trace.disable();
-  context.disable();
+  tracing.uninstall();
 });
-beforeEach(() => exporter.reset());
+beforeEach(() => tracing.exporter.reset());
 
 function build(options: { salt?: string; policyAction?: PolicyActionLookup } = {}) {
   const logs = captureLogs();
@@ -51,8 +47,8 @@ function build(options: { salt?: string; policyAction?: PolicyActionLookup } = {
 }
 
 async function spans(): Promise<ReadableSpan[]> {
-  await provider.forceFlush();
-  return exporter.getFinishedSpans().filter((s) => s.name === SPAN_NAME);
+  await tracing.flush();
+  return tracing.exporter.getFinishedSpans().filter((s) => s.name === SPAN_NAME);
 }
 
 describe('decision records', () => {

@@ -1,31 +1,26 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LlmUnavailableError, ValidationError, createLogger, createMetrics, createBreakers } from '@parley/platform';
 import { startLlmSim, type LlmSim } from '@parley/llm-sim';
-import { captureLogs } from '@parley/testkit';
+import { captureLogs, installInMemoryTracing, type InMemoryTracing } from '@parley/testkit';
 import type { LlmChunk, LlmRequest } from '../domain/ports.js';
 import { createResilientLlm } from './create-llm.js';
 import { isUpstreamFailure, type RetryPolicy } from './resilient-llm.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: InMemoryTracing;
 let sim: LlmSim;
 let backup: LlmSim;
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installInMemoryTracing();
   [sim, backup] = await Promise.all([startLlmSim({ env: { LLM_SIM_MODELS: 'gpt-4o-mini,gpt-4.1-mini' } }), startLlmSim()]);
 });
 afterAll(async () => {
   await Promise.all([sim.close(), backup.close()]);
-  trace.disable();
-  context.disable();
+  tracing.uninstall();
 });
 beforeEach(() => {
-  exporter.reset();
+  tracing.exporter.reset();
   sim.sim.reset();
   backup.sim.reset();
 });
@@ -87,8 +82,8 @@ const signal = () => new AbortController().signal;
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
 /** Spans export asynchronously: flush first. */
 async function chatSpans(): Promise<ReadableSpan[]> {
-  await provider.forceFlush();
-  return exporter.getFinishedSpans().filter((s) => s.name.startsWith('chat '));
+  await tracing.flush();
+  return tracing.exporter.getFinishedSpans().filter((s) => s.name.startsWith('chat '));
 }
 
 async function drain(chunks: AsyncIterable<LlmChunk>): Promise<LlmChunk[]> {

@@ -1,19 +1,16 @@
 import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '@parley/platform';
 import { createStreamMetrics, firstTextOnce } from './stream-metrics.js';
+import { installInMemoryTracing, type InMemoryTracing } from '@parley/testkit';
 
-const provider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] });
+let tracing: InMemoryTracing;
 
 beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installInMemoryTracing();
 });
 afterAll(() => {
-  trace.disable();
-  context.disable();
+  tracing.uninstall();
 });
 
 const NAME = 'parley_chat_time_to_first_text_seconds';

@@ -4,3 +4,4 @@ export * from './ports.js';
 export * from './process.js';
 export * from './redis-server.js';
 export * from './wait.js';
+export * from './tracing.js';
