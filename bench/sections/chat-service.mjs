@@ -125,7 +125,7 @@ async function simStats(llmSim) {
  * memory phase, which forces garbage collections before reading memory).
  */
 async function startStack(ctx, llmSim, { inspectPort } = {}) {
-  const otlp = await ctx.start('otlp receiver', () => startHelper('otlp-receiver-by-service'));
+  const otlp = await ctx.start('otlp receiver', () => startHelper('otlp-receiver'));
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
   const safetyPort = await freePort();
   const safety = await ctx.start(
