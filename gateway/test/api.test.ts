@@ -5,6 +5,7 @@ import type express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER } from '@parley/platform';
+import { PROMETHEUS_SCRAPE_ACCEPT } from '@parley/testkit';
 import { buildGateway, listen, startUpstream, type Upstream } from './harness.js';
 
 async function build(chatServiceUrl: string, webDistDir?: string) {
@@ -155,7 +156,7 @@ describe('session-authenticated proxy to chat-service', () => {
 
   it('labels proxied requests with their route template in metrics', async () => {
     const res = await request(app).get('/metrics');
-    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/chat",http_response_status_code="200"\}/);
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/chat",http_response_status_code="200",url_scheme="http",error_type=""\}/);
     expect(res.text).not.toMatch(/pst_/);
   });
 
@@ -163,7 +164,7 @@ describe('session-authenticated proxy to chat-service', () => {
     const { token } = await session();
     const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
     await request(app).post('/api/v1/chat').set('authorization', `Bearer ${token}`).set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`).send({ message: 'hi' }).expect(200);
-    const { text } = await request(app).get('/metrics');
+    const { text } = await request(app).get('/metrics').set('accept', PROMETHEUS_SCRAPE_ACCEPT);
     for (const name of ['gateway_request_overhead_seconds', 'gateway_upstream_duration_seconds']) {
       expect(text).toMatch(new RegExp(`^${name}_bucket\\{[^}]*http_route="/api/v1/chat"[^}]*\\} \\d+ # \\{trace_id="${traceId}"\\}`, 'm'));
     }

@@ -4,7 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER, createIdentityVerifier } from '@parley/platform';
-import { waitFor } from '@parley/testkit';
+import { PROMETHEUS_SCRAPE_ACCEPT, waitFor } from '@parley/testkit';
 import { ADMIN_KEY, SECRET, buildGateway } from './harness.js';
 
 const verifier = createIdentityVerifier({ secret: SECRET, audience: 'chat-service' });
@@ -111,12 +111,12 @@ describe('POST /api/v1/feedback', () => {
     expect(call?.headers).toMatchObject({ 'x-request-id': 'req-feedback-1', 'content-type': 'application/json' });
     expect(call?.headers).not.toHaveProperty('authorization');
     expect(call?.headers).not.toHaveProperty('cookie');
-    const metrics = (await request(g.app).get('/metrics')).text;
+    const metrics = (await request(g.app).get('/metrics').set('accept', PROMETHEUS_SCRAPE_ACCEPT)).text;
     expect(metrics).toMatch(/gateway_upstream_duration_seconds_count\{http_route="\/api\/v1\/feedback",http_response_status_code="202"\} 1/);
     // The relay's observations carry the request's trace id as their exemplar.
     expect(metrics).toMatch(/^gateway_upstream_duration_seconds_bucket\{[^}]*http_route="\/api\/v1\/feedback"[^}]*\} 1 # \{trace_id="[\da-f]{32}"\}/m);
     expect(metrics).toMatch(/^gateway_request_overhead_seconds_bucket\{[^}]*http_route="\/api\/v1\/feedback"[^}]*\} 1 # \{trace_id="[\da-f]{32}"\}/m);
-    expect(metrics).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/feedback",http_response_status_code="202"\} 1/);
+    expect(metrics).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/v1\/feedback",http_response_status_code="202",url_scheme="http",error_type=""\} 1/);
   });
 
   it('refuses a request without a session with 401', async () => {

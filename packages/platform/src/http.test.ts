@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { captureLogs } from '@parley/testkit';
+import { captureLogs, PROMETHEUS_SCRAPE_ACCEPT } from '@parley/testkit';
 import { RateLimitedError, ServiceUnavailableError } from './errors.js';
 import { Health } from './health.js';
 import { addLogBindings, createHttpApp, jsonBody, locals, parseWith } from './http.js';
@@ -152,11 +152,52 @@ describe('ops routes', () => {
     const { app } = build();
     await request(app).post('/api/echo').send({ message: 'hi' }).expect(200);
     await request(app).post('/api/echo').send({}).expect(400);
-    const res = await request(app).get('/metrics');
+    const res = await request(app).get('/metrics').set('accept', PROMETHEUS_SCRAPE_ACCEPT);
     expect(res.headers['content-type']).toContain('application/openmetrics-text');
-    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="200"\} 1/);
-    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="400"\} 1/);
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="200",url_scheme="http",error_type=""\} 1/);
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="400",url_scheme="http",error_type=""\} 1/);
     expect(res.text).toMatch(/# \{trace_id="[\da-f]{32}"\}/);
+  });
+
+  it('answers the classic text format to a scraper that does not ask for OpenMetrics, with the same samples', async () => {
+    const { app } = build();
+    await request(app).post('/api/echo').send({ message: 'hi' }).expect(200);
+    await request(app).get('/api/limited').expect(429);
+    const open = await request(app).get('/metrics').set('accept', PROMETHEUS_SCRAPE_ACCEPT);
+    for (const accept of [undefined, '*/*', 'text/plain;version=0.0.4', 'application/openmetrics-text;q=0,text/plain']) {
+      const req = request(app).get('/metrics');
+      const res = await (accept ? req.set('accept', accept) : req);
+      expect(res.headers['content-type'], `Accept: ${String(accept)}`).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(res.headers['vary']).toContain('Accept');
+      expect(res.text).not.toContain('# EOF');
+      expect(res.text).not.toMatch(/ # \{trace_id=/);
+      expect(res.text).toMatch(/^http_server_request_duration_seconds_count\{http_request_method="POST",http_route="\/api\/echo",http_response_status_code="200",url_scheme="http",error_type=""\} 1$/m);
+    }
+    // Counter families carry `_total` in the classic format (OpenMetrics names them without it).
+    const text = (await request(app).get('/metrics')).text;
+    expect(open.text).toMatch(/^# TYPE otel_spans_exported counter$/m);
+    expect(text).toMatch(/^# TYPE otel_spans_exported_total counter$/m);
+    expect(text).toMatch(/^otel_spans_exported_total \d+$/m);
+    // Same samples: every sample line of the OpenMetrics answer, without its exemplar (the
+    // scrapes themselves are counted in between, so /metrics's own series are left out).
+    const samples = (body: string) =>
+      body
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#') && !l.includes('http_route="/metrics"'))
+        .map((l) => l.replace(/ # \{.*$/, ''));
+    expect(samples(text)).toEqual(samples(open.text));
+  });
+
+  it('labels server errors with error_type (the status code) and takes url_scheme from the request', async () => {
+    const { app } = build();
+    await request(app).get('/api/boom').expect(500);
+    await request(app).get('/api/down').expect(503);
+    await request(app).get('/api/limited').expect(429);
+    const res = await request(app).get('/metrics');
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/api\/boom",http_response_status_code="500",url_scheme="http",error_type="500"\} 1/);
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/api\/down",http_response_status_code="503",url_scheme="http",error_type="503"\} 1/);
+    // A 4xx is the client's error, not the server's: no error_type (OTel sets it for 5xx only).
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/api\/limited",http_response_status_code="429",url_scheme="http",error_type=""\} 1/);
   });
 
   it('logs each request with route, status and duration, never the body', async () => {

@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { acceptsOpenMetrics, PROMETHEUS_TEXT_CONTENT_TYPE, toPrometheusText, type Metrics } from './metrics.js';
 import { activeTraceIds } from './trace-context.js';
 
 export type ErrorFormat = 'problem' | 'openai';
@@ -123,6 +123,8 @@ function observe(options: HttpAppOptions): RequestHandler {
         http_request_method: metrics.methodLabel(req.method),
         http_route: route,
         http_response_status_code: String(res.statusCode),
+        url_scheme: req.protocol,
+        error_type: res.statusCode >= 500 ? String(res.statusCode) : '',
       };
       metrics.httpServerDuration.observe({ labels, value: seconds, exemplarLabels: { trace_id: traceId } });
       const aborted = !res.writableFinished;
@@ -158,10 +160,19 @@ function opsRoutes(options: HttpAppOptions): express.Router {
     if (!report.ready) res.setHeader('Retry-After', '5');
     res.json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
   });
-  router.get('/metrics', async (_req, res) => {
+  // Content negotiation: OpenMetrics (with exemplars) for scrapers that ask for it, as
+  // Prometheus does; the classic text format for everything else (curl, promtool, old agents).
+  router.get('/metrics', async (req, res) => {
     const registry = options.metrics.registry;
-    res.setHeader('Content-Type', registry.contentType);
-    res.send(await registry.metrics());
+    const openMetrics = await registry.metrics();
+    res.setHeader('Vary', 'Accept');
+    if (acceptsOpenMetrics(req.headers.accept)) {
+      res.setHeader('Content-Type', registry.contentType);
+      res.send(openMetrics);
+    } else {
+      res.setHeader('Content-Type', PROMETHEUS_TEXT_CONTENT_TYPE);
+      res.send(toPrometheusText(openMetrics));
+    }
   });
   return router;
 }

@@ -6,7 +6,7 @@ export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
-export type HttpLabel = 'http_request_method' | 'http_route' | 'http_response_status_code';
+export type HttpLabel = 'http_request_method' | 'http_route' | 'http_response_status_code' | 'url_scheme' | 'error_type';
 /** prom-client types exemplar labels with the metric's label names; ours are `trace_id`. */
 export type ExemplarLabel = 'trace_id';
 
@@ -33,7 +33,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   const httpServerDuration = new Histogram<HttpLabel | ExemplarLabel>({
     name: 'http_server_request_duration_seconds',
     help: 'Duration of HTTP server requests (OTel http.server.request.duration).',
-    labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
+    // OTel semconv (stable HTTP): url.scheme is required; error.type is set when the request
+    // ended in an error (a 5xx: the status code), empty (no label in Prometheus) otherwise.
+    labelNames: ['http_request_method', 'http_route', 'http_response_status_code', 'url_scheme', 'error_type'],
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry],
     enableExemplars: true,
@@ -44,6 +46,48 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     httpServerDuration,
     methodLabel: (method) => (KNOWN_METHODS.has(method) ? method : '_OTHER'),
   };
+}
+
+/** The classic Prometheus text format (0.0.4), for scrapers that do not ask for OpenMetrics. */
+export const PROMETHEUS_TEXT_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/**
+ * Whether a scraper's Accept header asks for OpenMetrics (Prometheus sends it with the highest
+ * weight). As in the Go client, anything else (no header, `*\/*`, `text/plain`) gets the
+ * classic text format, which every consumer parses; only OpenMetrics carries exemplars.
+ */
+export function acceptsOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/openmetrics-text') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/**
+ * An OpenMetrics exposition from prom-client as classic text format 0.0.4: exemplars, `# UNIT`
+ * and `# EOF` dropped, and counter families named with the `_total` their samples carry
+ * (OpenMetrics names the family without it).
+ */
+export function toPrometheusText(openMetrics: string): string {
+  const counters = new Set([...openMetrics.matchAll(/^# TYPE (\S+) counter$/gm)].map((m) => m[1]));
+  const lines: string[] = [];
+  for (const line of openMetrics.split('\n')) {
+    if (line === '# EOF' || line === '' || line.startsWith('# UNIT ')) continue;
+    const meta = /^# (HELP|TYPE) (\S+)(.*)$/.exec(line);
+    if (meta) {
+      const [, kind, name, rest] = meta as unknown as [string, string, string, string];
+      lines.push(counters.has(name) && !name.endsWith('_total') ? `# ${kind} ${name}_total${rest}` : line);
+    } else if (line.startsWith('#')) {
+      lines.push(line);
+    } else {
+      const exemplarAt = line.indexOf(' # {');
+      lines.push(exemplarAt === -1 ? line : line.slice(0, exemplarAt));
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The trace exporter's counts (kept by the telemetry bootstrap), read at scrape time. */

@@ -5,3 +5,4 @@ export * from './process.js';
 export * from './redis-server.js';
 export * from './wait.js';
 export * from './tracing.js';
+export * from './scrape.js';
