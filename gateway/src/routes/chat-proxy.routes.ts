@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { context, propagation } from '@opentelemetry/api';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { createProxyMiddleware, fixRequestBody } from 'http-proxy-middleware';
 import { z } from 'zod';
@@ -82,6 +83,9 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
       req.headers[IDENTITY_HEADER] = identity;
       req.headers['x-forwarded-for'] = req.ip ?? req.socket.remoteAddress ?? '';
       req.headers['x-forwarded-proto'] = req.protocol;
+      // W3C trace context of this request's span (the caller's traceparent is replaced): the
+      // gateway makes no CLIENT span for the proxied call (see src/instrumentation.ts).
+      propagation.inject(context.active(), req.headers);
       (res.locals as ProxyLocals).proxyStarted = performance.now();
       next();
     };

@@ -14,6 +14,7 @@ import {
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
 import { acceptsOpenMetrics, PROMETHEUS_TEXT_CONTENT_TYPE, toPrometheusText, type Metrics } from './metrics.js';
+import { routeLabel, type RoutedRequest } from './http-route.js';
 import { activeTraceIds } from './trace-context.js';
 
 export type ErrorFormat = 'problem' | 'openai';
@@ -90,14 +91,6 @@ export function locals(res: Response): ParleyLocals {
   return res.locals as ParleyLocals;
 }
 
-function routeLabel(req: Request, res: Response): string {
-  const explicit = locals(res).httpRoute;
-  if (explicit) return explicit;
-  const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof routePath === 'string') return `${req.baseUrl}${routePath}`;
-  return res.statusCode === 404 ? 'unmatched' : 'other';
-}
-
 /** Request logging, RED metrics with trace exemplars, and the request-scoped logger. */
 function observe(options: HttpAppOptions): RequestHandler {
   const { logger, metrics } = options;
@@ -118,7 +111,7 @@ function observe(options: HttpAppOptions): RequestHandler {
     res.locals = requestLocals as unknown as Response['locals'];
     res.once('close', () => {
       const seconds = (performance.now() - startedAt) / 1000;
-      const route = routeLabel(req, res);
+      const route = routeLabel(req as RoutedRequest, res);
       const labels = {
         http_request_method: metrics.methodLabel(req.method),
         http_route: route,

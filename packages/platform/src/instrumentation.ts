@@ -7,11 +7,12 @@
 import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
-import { getNodeAutoInstrumentations, type InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
+import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { ATTR_HTTP_ROUTE, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { httpRoute, type RoutedRequest, type RoutedResponse } from './http-route.js';
 import { createSpanProcessorFromEnv } from './span-export.js';
 import { processSpanExportStats } from './span-export-stats.js';
 
@@ -21,6 +22,12 @@ export interface TelemetryOptions {
   serviceVersion: string;
   /** The environment (normally process.env); read only here and in config. */
   env: Record<string, string | undefined>;
+  /**
+   * CLIENT spans for outgoing node:http requests (default true). A service that forwards every
+   * request (the gateway's proxy) turns them off and injects the trace context itself: the span
+   * cost more than a third of its throughput, even unsampled (bench: tracing cost).
+   */
+  httpClientSpans?: boolean;
 }
 
 export interface Telemetry {
@@ -38,7 +45,7 @@ export const DEFAULT_SAMPLING_RATIO = 0.1;
  * and so enables, every instrumentation not excluded by OTEL_NODE_ENABLED_INSTRUMENTATIONS:
  * filtering its result afterwards would leave forty of them patching modules.
  */
-const DEFAULT_INSTRUMENTATIONS = 'http,undici,express,ioredis,pino';
+const DEFAULT_INSTRUMENTATIONS = 'http,undici,ioredis,pino';
 
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const existing = (globalThis as Record<symbol, Telemetry | undefined>)[GLOBAL_KEY];
@@ -57,16 +64,22 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const instrumentations = getNodeAutoInstrumentations({
     '@opentelemetry/instrumentation-http': {
       // Health checks and scrapes are not user traffic.
+      disableOutgoingRequestInstrumentation: options.httpClientSpans === false,
       ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)(\?|$)/.test(req.url ?? ''),
+      // The server span is named by its route template (`GET /api/v1/history`, with `http.route`),
+      // from what express's router (or a proxy route) left on req/res, just before the span ends.
+      // This replaces the express instrumentation, which patched every layer of every request to
+      // do the same (even with all its layer spans off it cost the gateway throughput).
+      applyCustomAttributesOnSpan: (span, request, response) => {
+        if (!('locals' in response)) return; // a client span, or a response express never saw
+        const route = httpRoute(request as RoutedRequest, response as RoutedResponse);
+        if (!route) return;
+        span.setAttribute(ATTR_HTTP_ROUTE, route);
+        span.updateName(`${(request as { method?: string }).method ?? 'GET'} ${route}`);
+      },
     },
     // Trace ids are added to every line by Parley's own logger mixin.
     '@opentelemetry/instrumentation-pino': { disableLogCorrelation: true, disableLogSending: true },
-    // Express instrumentation is kept for one thing: it names the HTTP server span's `http.route`
-    // (`GET /api/v1/history`), which it sets before the ignore check. Its own layer spans are all
-    // off: a span per middleware (helmet alone has eleven) tells little, and the request-handler
-    // span's wrapped `next` closure made the gateway promote ~10 MB per scavenge under load
-    // (25 ms young-GC pauses; +p99 72 -> 14 ms at 500 req/s when off, `node bench/profile-gateway-gc.mjs on`).
-    '@opentelemetry/instrumentation-express': { ignoreLayersType: ['middleware', 'router', 'request_handler'] } as InstrumentationConfigMap['@opentelemetry/instrumentation-express'],
   });
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] ?? options.serviceName,
