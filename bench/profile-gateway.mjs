@@ -1,7 +1,7 @@
 // Profiles the gateway under load on GET /api/v1/history and prints req/s, so the cost of
 // each part (tracing, instrumentations, sampling) can be compared in one sitting:
 //   node bench/profile-gateway.mjs <off|on> [instrumentations] [sampler] [--cpu-prof]
-//   node bench/profile-gateway.mjs on http,undici,express,ioredis,pino always_off
+//   node bench/profile-gateway.mjs on http,undici,ioredis,pino always_off
 // Figures are per machine; compare lines of one sitting only.
 import autocannon from 'autocannon';
 import { startGatewayRig } from './lib/gateway-rig.mjs';

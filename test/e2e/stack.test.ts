@@ -107,7 +107,7 @@ describe('the whole stack, real processes', () => {
     const serverSpan = (service: string) => serverSpanIn(spans, service);
     // The gateway continues the caller's trace; each service's server span has a parent in the same trace.
     expect(serverSpan('gateway')?.parentSpanId).toBe(parentSpanId);
-    // Server spans are named by route template (the express instrumentation's one job here), and
+    // Server spans are named by route template (an http instrumentation hook, see instrumentation.ts), and
     // no per-layer express spans are made (they cost the gateway its p99, see instrumentation.ts).
     expect(serverSpan('gateway')).toMatchObject({ name: 'POST /api/v1/chat', attributes: { 'http.route': '/api/v1/chat' } });
     expect(serverSpan('chat-service')?.attributes['http.route']).toBe('/api/v1/chat');
