@@ -19,6 +19,7 @@ export default defineConfig({
             'gateway/{src,test}/**/*.test.ts',
             'chat-service/{src,test}/**/*.test.ts',
             'safety-service/{src,test}/**/*.test.ts',
+            'dashboards/src/**/*.test.ts',
           ],
         },
       },

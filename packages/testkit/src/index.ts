@@ -6,3 +6,4 @@ export * from './redis-server.js';
 export * from './wait.js';
 export * from './tracing.js';
 export * from './scrape.js';
+export * from './prometheus-server.js';
