@@ -41,6 +41,13 @@ function loadYaml(file) {
 
 // --- Helpers ---------------------------------------------------------------------------------
 
+/** KEY=VALUE lines of <root>/.env, which docker compose reads for ${...} in docker-compose.yml. */
+function dotenv(root) {
+  const file = join(root, '.env');
+  if (!existsSync(file)) return {};
+  return Object.fromEntries(readFileSync(file, 'utf8').split('\n').map((l) => /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l.trim())).filter(Boolean).map((m) => [m[1], m[2]]));
+}
+
 const typeOf = (id) => String(id).split('/')[0];
 const signalOf = (pipelineId) => typeOf(pipelineId);
 const asList = (x) => (Array.isArray(x) ? x : x === undefined || x === null ? [] : [x]);
@@ -421,7 +428,8 @@ export function runChecks(c, compose, { root = ROOT } = {}) {
     const entry = Object.entries(services).find(([, s]) => /opentelemetry-collector/.test(String(s.image || '')));
     if (!entry) { errs.push('no opentelemetry-collector service'); return; }
     const [name, s] = entry;
-    const tag = String(s.image).split(':')[1];
+    // The tag may come from the committed .env (`image: repo:${OTELCOL_VERSION:?...}`).
+    const tag = String(s.image).split(':').slice(1).join(':').replace(/^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::\?[^}]*)?\}$/, (_, v) => dotenv(root)[v] ?? '');
     if (!tag || tag === 'latest' || tag.startsWith('$')) errs.push(`${name}: image ${s.image} is not pinned to a version`);
     const cfgArg = asList(s.command).map(String).find((a) => a.startsWith('--config='));
     const cfgPath = cfgArg ? cfgArg.slice('--config='.length) : undefined;

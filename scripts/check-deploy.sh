@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Validates the deployment assets that can be checked without a Docker engine,
 # Grafana or k6: Prometheus config, rules and rule unit tests (promtool), the
-# compose file (docker compose / docker-compose), YAML syntax and structure of
-# the other configs, Grafana dashboards (shape, data source, metric names, PromQL
-# syntax) and the k6 script's syntax. Prints every check; exits non-zero if any
-# fails. Needs promtool, docker compose (v2) or docker-compose, python3 with
-# PyYAML, and node. With CI=true and root, missing Debian packages are installed.
+# Alertmanager config, its route tests for every alert and its inhibitions (amtool),
+# the compose file (compose-spec schema, files, variables, dependencies, limits,
+# pinned images, secrets; scripts/check-compose.py), YAML syntax and structure of
+# the other configs, Grafana dashboards, the k6 scripts' syntax, and the images
+# (Dockerfiles, build context, and a rehearsal of the build without Docker).
+# Prints every check; exits non-zero if any fails. Needs promtool, amtool
+# (prometheus-alertmanager), docker compose (v2) or docker-compose, python3 with
+# PyYAML and jsonschema, curl, and node; the image rehearsal needs the npm
+# registry. With CI=true and root, missing Debian packages are installed.
 #
 #   scripts/check-deploy.sh
+#   REHEARSE_IMAGES=all scripts/check-deploy.sh    # rehearse every image (default: gateway)
+#   REHEARSE_IMAGES=none scripts/check-deploy.sh   # offline: skip the rehearsal (said in the summary)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,12 +51,16 @@ find_compose() {
   fi
 }
 have_pyyaml() { command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' >/dev/null 2>&1; }
+have_jsonschema() { command -v python3 >/dev/null 2>&1 && python3 -c 'import jsonschema' >/dev/null 2>&1; }
 
 find_compose
 missing_pkgs=()
 command -v promtool >/dev/null 2>&1 || missing_pkgs+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing_pkgs+=(prometheus-alertmanager)
 [ "${#COMPOSE[@]}" -gt 0 ] || missing_pkgs+=(docker-compose)
 have_pyyaml || missing_pkgs+=(python3-yaml)
+have_jsonschema || missing_pkgs+=(python3-jsonschema)
+command -v curl >/dev/null 2>&1 || missing_pkgs+=(curl)
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
   if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "  installing missing Debian packages (CI=true, root): ${missing_pkgs[*]}"
@@ -59,17 +69,21 @@ if [ "${#missing_pkgs[@]}" -gt 0 ]; then
     find_compose
   else
     echo "check-deploy: missing tools; install the Debian/Ubuntu packages: ${missing_pkgs[*]}" >&2
-    echo "  (promtool comes with 'prometheus'; 'docker compose' v2 also works instead of docker-compose)" >&2
+    echo "  (promtool comes with 'prometheus', amtool with 'prometheus-alertmanager'; 'docker compose' v2 also works instead of docker-compose)" >&2
     echo "  or run as root with CI=true and this script installs them with apt-get." >&2
     exit 1
   fi
 fi
 command -v promtool >/dev/null 2>&1 || { echo "check-deploy: promtool still missing" >&2; exit 1; }
+command -v amtool >/dev/null 2>&1 || { echo "check-deploy: amtool still missing" >&2; exit 1; }
+have_jsonschema || { echo "check-deploy: python3 with jsonschema still missing" >&2; exit 1; }
+command -v curl >/dev/null 2>&1 || { echo "check-deploy: curl still missing" >&2; exit 1; }
 [ "${#COMPOSE[@]}" -gt 0 ] || { echo "check-deploy: docker compose / docker-compose still missing" >&2; exit 1; }
 have_pyyaml || { echo "check-deploy: python3 with PyYAML still missing" >&2; exit 1; }
 command -v node >/dev/null 2>&1 || { echo "check-deploy: node is required (see scripts/node-env.sh)" >&2; exit 1; }
 
 echo "  promtool: $(promtool --version 2>&1 | head -n1)"
+echo "  amtool:   $(amtool --version 2>&1 | head -n1)"
 echo "  compose:  ${COMPOSE[*]} ($("${COMPOSE[@]}" version 2>&1 | head -n1))"
 echo "  python3:  $(python3 --version 2>&1), PyYAML $(python3 -c 'import yaml; print(yaml.__version__)')"
 echo "  node:     $(node --version)"
@@ -160,6 +174,15 @@ check "Parley jobs scraped as gateway, chat-service, safety-service, llm-sim eve
   }
   if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
 ' "$TMP/prometheus.json"
+check "alerts go to alertmanager:9093, which is scraped as job alertmanager" node -e '
+  const c = require(process.argv[1]);
+  const errs = [];
+  const am = ((c.alerting || {}).alertmanagers || []).flatMap((a) => (a.static_configs || []).flatMap((s) => s.targets || []));
+  if (!am.includes("alertmanager:9093")) errs.push("alerting.alertmanagers does not list alertmanager:9093 (has " + JSON.stringify(am) + ")");
+  const sc = (c.scrape_configs || []).find((s) => s.job_name === "alertmanager");
+  if (!sc || !(sc.static_configs || []).some((s) => (s.targets || []).includes("alertmanager:9093"))) errs.push("no job alertmanager scraping alertmanager:9093");
+  if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
+' "$TMP/prometheus.json"
 
 # Alerts carry summary, description and a runbook that exists; metric names are known.
 for f in "${RULE_FILES[@]}"; do
@@ -189,45 +212,58 @@ for f in "${RULE_FILES[@]}"; do
   ' "$TMP/rules.json"
 done
 
+# --- Alertmanager ---------------------------------------------------------------------------------
+section "Alertmanager (deploy/alertmanager; scripts/check-alertmanager.py)"
+
+check "amtool check-config deploy/alertmanager/alertmanager.yml (templates included)" \
+  python3 scripts/check-alertmanager.py config
+check "routes: amtool config routes test for every case of routes.test.yml; every alert of the rule files, with each severity it can carry, has a case; every receiver is reached" \
+  python3 scripts/check-alertmanager.py routes
+check "inhibitions: the cases of routes.test.yml hold; every inhibit rule silences something in a case" \
+  python3 scripts/check-alertmanager.py inhibitions
+check "templates: parley.title and parley.text render summary, description and runbook_url (amtool template render)" \
+  python3 scripts/check-alertmanager.py template
+check "scripts/check-alertmanager.py catches deliberately broken copies (--self-test)" \
+  python3 scripts/check-alertmanager.py --self-test
+
 # --- Compose -------------------------------------------------------------------------------------
-section "Compose (docker-compose.yml)"
+section "Compose (docker-compose.yml, .env; scripts/check-compose.py)"
 
-# A private env file keeps a developer's .env and shell out of the result.
-DUMMY_ENV=(
-  INTERNAL_SECRET=check-deploy-dummy-internal-secret-0123456789abcdef
-  ADMIN_API_KEY=check-deploy-dummy-admin-key
-  GRAFANA_ADMIN_PASSWORD=check-deploy-dummy-grafana-password
-)
-: >"$TMP/empty.env"
-compose_clean() {
-  env -u INTERNAL_SECRET -u ADMIN_API_KEY -u GRAFANA_ADMIN_PASSWORD -u COMPOSE_PROFILES \
-    -u OPENAI_API_KEY -u OPENAI_BASE_URL "$@"
-}
-compose() { compose_clean "${DUMMY_ENV[@]}" "${COMPOSE[@]}" --env-file "$TMP/empty.env" -f docker-compose.yml "$@"; }
+# Only the committed .env: a developer's shell variables are kept out of the result.
+compose_with() { local envfile=$1; shift; env -i PATH="$PATH" HOME="${HOME:-/tmp}" "${COMPOSE[@]}" --env-file "$envfile" -f docker-compose.yml "$@"; }
+compose() { compose_with .env "$@"; }
 
-check "${COMPOSE[*]} -f docker-compose.yml config -q (dummy INTERNAL_SECRET, ADMIN_API_KEY, GRAFANA_ADMIN_PASSWORD)" compose config -q
-check "${COMPOSE[*]} --profile sim -f docker-compose.yml config -q" compose --profile sim config -q
-for var in INTERNAL_SECRET ADMIN_API_KEY GRAFANA_ADMIN_PASSWORD; do
-  env_without=()
-  for kv in "${DUMMY_ENV[@]}"; do [ "${kv%%=*}" = "$var" ] || env_without+=("$kv"); done
-  check "compose refuses to start without $var" \
-    bash -c '! "$@"' _ compose_clean "${env_without[@]}" "${COMPOSE[@]}" --env-file "$TMP/empty.env" -f docker-compose.yml config -q
-done
+check "${COMPOSE[*]} config -q (with the committed .env: profile sim)" compose config -q
+check "${COMPOSE[*]} --profile load config -q" compose --profile load config -q
+grep -v '^GRAFANA_VERSION=' .env >"$TMP/no-version.env"
+check "compose refuses to run when an image version is missing from .env (GRAFANA_VERSION)" \
+  bash -c '! "$@"' _ compose_with "$TMP/no-version.env" config -q
 
 if [ "${COMPOSE[*]}" = "docker compose" ]; then
-  compose --profile sim config --format json >"$TMP/compose.json"
+  compose --profile sim --profile load config --format json >"$TMP/compose.json" 2>"$TMP/compose.err" &&
+    compose --profile sim --profile load config >"$TMP/compose.yml" 2>>"$TMP/compose.err" || true
 else
-  compose --profile sim config >"$TMP/compose.yml" && yaml2json "$TMP/compose.yml" >"$TMP/compose.json"
+  compose --profile sim --profile load config >"$TMP/compose.yml" 2>"$TMP/compose.err" &&
+    yaml2json "$TMP/compose.yml" >"$TMP/compose.json" || true
 fi
+if [ ! -s "$TMP/compose.json" ]; then
+  fail "${COMPOSE[*]} config did not render docker-compose.yml:"
+  sed 's/^/        /' "$TMP/compose.err"
+  rm -f "$TMP/compose.json"
+fi
+
+check "compose-spec JSON schema: docker-compose.yml as loaded and interpolated, and the ${COMPOSE[*]} config output" \
+  python3 scripts/check-compose.py schema "$TMP/compose.yml"
 # (docker-compose v1 lists every service in `config --services`; read the profiles instead.)
-check "compose: llm-sim is in the sim profile, every other service runs by default" node -e '
+check "compose: llm-sim is in the sim profile, k6 in the load profile, every other service runs by default" node -e '
   const c = require(process.argv[1]);
+  const want = { "llm-sim": "sim", "k6": "load" };
   const errs = [];
   for (const [name, s] of Object.entries(c.services)) {
-    const profiles = s.profiles || [];
-    if (name === "llm-sim" ? profiles.join() !== "sim" : profiles.length > 0) errs.push(name + ": profiles " + JSON.stringify(profiles));
+    const profiles = (s.profiles || []).join();
+    if (profiles !== (want[name] || "")) errs.push(name + ": profiles " + JSON.stringify(s.profiles || []));
   }
-  if (!c.services["llm-sim"]) errs.push("no llm-sim service");
+  for (const name of Object.keys(want)) if (!c.services[name]) errs.push("no " + name + " service");
   if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
 ' "$TMP/compose.json"
 check "compose: only gateway and grafana publish ports" node -e '
@@ -235,9 +271,11 @@ check "compose: only gateway and grafana publish ports" node -e '
   const published = Object.entries(c.services).filter(([, s]) => (s.ports || []).length > 0).map(([n]) => n).sort();
   if (published.join(",") !== "gateway,grafana") { console.error("published: " + published.join(", ")); process.exit(1); }
 ' "$TMP/compose.json"
-check "compose: Parley services are health-checked on /readyz and start after healthy dependencies" node -e '
+check "compose: Parley services are health-checked on /readyz; secrets come from compose secrets (*_FILE), never from variables" node -e '
   const c = require(process.argv[1]);
   const ports = { "gateway": 8080, "chat-service": 8081, "safety-service": 8082, "llm-sim": 8090 };
+  const envOf = (s) => Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => [e.split("=")[0], e.split("=").slice(1).join("=")])) : s.environment || {};
+  const secretsOf = (s) => (s.secrets || []).map((x) => (typeof x === "string" ? x : x.source));
   const errs = [];
   for (const [name, port] of Object.entries(ports)) {
     const s = c.services[name];
@@ -245,23 +283,69 @@ check "compose: Parley services are health-checked on /readyz and start after he
     const test = [].concat((s.healthcheck || {}).test || []).join(" ");
     if (!test.includes("http://127.0.0.1:" + port + "/readyz")) errs.push(name + ": healthcheck does not fetch 127.0.0.1:" + port + "/readyz");
   }
-  for (const [name, s] of Object.entries(c.services)) {
-    const deps = s.depends_on || {};
-    for (const [dep, d] of Object.entries(Array.isArray(deps) ? Object.fromEntries(deps.map((x) => [x, {}])) : deps)) {
-      const target = c.services[dep];
-      if (!target) { errs.push(name + " depends on unknown " + dep); continue; }
-      const cond = (d || {}).condition;
-      if (target.healthcheck && !target.healthcheck.disable && cond !== "service_healthy") errs.push(name + " -> " + dep + ": condition should be service_healthy, is " + cond);
-    }
+  for (const name of ["gateway", "chat-service", "safety-service"]) {
+    const s = c.services[name] || {};
+    if (envOf(s).INTERNAL_SECRET_FILE !== "/run/secrets/internal_secret" || !secretsOf(s).includes("internal_secret")) errs.push(name + ": INTERNAL_SECRET_FILE is not the mounted secret internal_secret");
   }
-  const secrets = ["gateway", "chat-service", "safety-service"].map((n) => (c.services[n].environment || {}).INTERNAL_SECRET);
-  if (new Set(secrets).size !== 1 || !secrets[0]) errs.push("INTERNAL_SECRET differs between gateway, chat-service and safety-service");
-  if (!String((c.services["chat-service"].environment || {}).OPENAI_BASE_URL).includes("llm-sim:8090")) errs.push("chat-service does not default to llm-sim");
+  const gw = c.services.gateway || {};
+  if (envOf(gw).ADMIN_API_KEY_FILE !== "/run/secrets/admin_api_key" || !secretsOf(gw).includes("admin_api_key")) errs.push("gateway: ADMIN_API_KEY_FILE is not the mounted secret admin_api_key");
+  const gf = c.services.grafana || {};
+  if (envOf(gf).GF_SECURITY_ADMIN_PASSWORD__FILE !== "/run/secrets/grafana_admin_password" || !secretsOf(gf).includes("grafana_admin_password")) errs.push("grafana: GF_SECURITY_ADMIN_PASSWORD__FILE is not the mounted secret grafana_admin_password");
+  for (const [name, s] of Object.entries(c.services))
+    for (const k of ["INTERNAL_SECRET", "ADMIN_API_KEY", "GF_SECURITY_ADMIN_PASSWORD", "SESSION_TOKEN_SECRET", "API_KEY_PEPPER"])
+      if (envOf(s)[k]) errs.push(name + ": " + k + " is set as a variable");
+  if (!String(envOf(c.services["chat-service"] || {}).OPENAI_BASE_URL).includes("llm-sim:8090")) errs.push("chat-service does not default to llm-sim");
   if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
 ' "$TMP/compose.json"
-check "no .env file is tracked by git" bash -c '[ -z "$(git ls-files -- .env "*/.env" 2>/dev/null)" ]'
-check "deploy/compose.env.example leaves every secret empty" \
-  bash -c '! grep -E "^(INTERNAL_SECRET|ADMIN_API_KEY|GRAFANA_ADMIN_PASSWORD|OPENAI_API_KEY)=." deploy/compose.env.example'
+check "compose: k6 (profile load) runs a script from ./k6 against http://gateway:8080 with Prometheus remote write and trend stats p50/p95/p99/max" node -e '
+  const c = require(process.argv[1]);
+  const k6 = c.services.k6 || {};
+  const env = Array.isArray(k6.environment) ? Object.fromEntries(k6.environment.map((e) => [e.split("=")[0], e.split("=").slice(1).join("=")])) : k6.environment || {};
+  const cmd = [].concat(k6.command || []).join(" ");
+  const errs = [];
+  if (env.BASE_URL !== "http://gateway:8080") errs.push("BASE_URL is " + env.BASE_URL);
+  if (env.K6_PROMETHEUS_RW_SERVER_URL !== "http://prometheus:9090/api/v1/write") errs.push("K6_PROMETHEUS_RW_SERVER_URL is " + env.K6_PROMETHEUS_RW_SERVER_URL);
+  if (env.K6_PROMETHEUS_RW_TREND_STATS !== "p(50),p(95),p(99),max") errs.push("K6_PROMETHEUS_RW_TREND_STATS is " + env.K6_PROMETHEUS_RW_TREND_STATS + " (the load dashboard reads p50, p95, p99 and max)");
+  if (!/(^|\s)(-o|--out)\s+experimental-prometheus-rw(\s|$)/.test(cmd)) errs.push("command does not output to experimental-prometheus-rw: " + cmd);
+  if (!/\/scripts\/[\w.-]+\.js/.test(cmd)) errs.push("command runs no /scripts/*.js");
+  if (!(k6.volumes || []).some((v) => /(^|\/)k6$/.test(String(typeof v === "string" ? v.split(":")[0] : v.source)))) errs.push("./k6 is not mounted");
+  if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
+' "$TMP/compose.json"
+
+check "compose: every variable set on a Parley service is read by its code or the OpenTelemetry SDK" \
+  python3 scripts/check-compose.py env
+check "compose: restart policy and memory limit on every service, healthchecks where the image can run one, depends_on conditions, images pinned through .env" \
+  python3 scripts/check-compose.py services
+check ".env: only image versions and non-secret defaults (allow-listed keys, nothing secret-looking), every key used, NODE_VERSION = .nvmrc; git tracks .env and ignores deploy/secrets/" \
+  python3 scripts/check-compose.py dotenv
+
+# A fresh copy of the repository (what a clone has) plus the secrets script: every file the
+# compose file references must then exist.
+FRESH="$TMP/fresh"
+mkdir -p "$FRESH"
+git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
+  [ -f "$f" ] && mkdir -p "$FRESH/$(dirname "$f")" && cp -p "$f" "$FRESH/$f"
+done
+check "scripts/compose-secrets.sh (fresh copy): --check fails first; creates every compose secret (dir 0700, files 0444, >= 24 characters, internal_secret >= 32); a second run keeps them" bash -c '
+  cd "$1" || exit 1
+  if scripts/compose-secrets.sh --check >/dev/null; then echo "--check passed without secrets"; exit 1; fi
+  scripts/compose-secrets.sh >/dev/null || exit 1
+  scripts/compose-secrets.sh --check || exit 1
+  [ "$(stat -c %a deploy/secrets)" = 700 ] || { echo "deploy/secrets is $(stat -c %a deploy/secrets)"; exit 1; }
+  before="$(cat deploy/secrets/* | sha256sum)"
+  for name in $(python3 -c "import json, sys; print(\" \".join(json.load(open(sys.argv[1]))[\"secrets\"]))" "$2"); do
+    f="deploy/secrets/$name"
+    [ -f "$f" ] || { echo "$f not created"; exit 1; }
+    [ "$(stat -c %a "$f")" = 444 ] || { echo "$f is $(stat -c %a "$f")"; exit 1; }
+    min=24; [ "$name" = internal_secret ] && min=32
+    [ "$(wc -c <"$f")" -ge "$min" ] || { echo "$f is shorter than $min characters"; exit 1; }
+  done
+  scripts/compose-secrets.sh >/dev/null && [ "$(cat deploy/secrets/* | sha256sum)" = "$before" ] || { echo "a second run changed the secrets"; exit 1; }
+' _ "$FRESH" "$TMP/compose.json"
+check "compose: every referenced file exists in a fresh copy after scripts/compose-secrets.sh (bind mounts, secrets, build contexts and Dockerfiles, paths the services read from their mounts)" \
+  python3 scripts/check-compose.py files "$FRESH"
+check "scripts/check-compose.py catches deliberately broken copies (--self-test)" \
+  python3 scripts/check-compose.py --self-test
 
 # --- Other configs -------------------------------------------------------------------------------
 section "YAML configs (deploy/**)"
@@ -300,12 +384,14 @@ check "scripts/check-collector.mjs catches deliberately broken configs (--self-t
   node scripts/check-collector.mjs --self-test
 
 yaml2json deploy/grafana/provisioning/datasources/parley.yaml >"$TMP/datasources.json"
-check "grafana: Prometheus, Tempo and Loki provisioned with fixed uids and trace<->log links" node -e '
+check "grafana: Prometheus, Tempo, Loki and Alertmanager provisioned with fixed uids and trace<->log links" node -e '
   const c = require(process.argv[1]);
   const by = Object.fromEntries((c.datasources || []).map((d) => [d.uid, d]));
   const errs = [];
-  for (const [uid, type] of [["prometheus", "prometheus"], ["tempo", "tempo"], ["loki", "loki"]])
+  for (const [uid, type] of [["prometheus", "prometheus"], ["tempo", "tempo"], ["loki", "loki"], ["alertmanager", "alertmanager"]])
     if (!by[uid] || by[uid].type !== type) errs.push("missing " + type + " data source with uid " + uid);
+  const am = by.alertmanager || {};
+  if (am.url !== "http://alertmanager:9093" || (am.jsonData || {}).implementation !== "prometheus") errs.push("the Alertmanager data source is not the Prometheus implementation at http://alertmanager:9093");
   const t2l = ((by.tempo || {}).jsonData || {}).tracesToLogsV2 || {};
   if (t2l.datasourceUid !== "loki" || !/trace_id/.test(t2l.query || "")) errs.push("Tempo -> Loki link by trace_id missing");
   const df = (((by.loki || {}).jsonData || {}).derivedFields || []).find((d) => d.datasourceUid === "tempo");
@@ -314,75 +400,50 @@ check "grafana: Prometheus, Tempo and Loki provisioned with fixed uids and trace
 ' "$TMP/datasources.json"
 
 # --- Dashboards ----------------------------------------------------------------------------------------
-section "Grafana dashboards (dashboards/*.json)"
+section "Grafana dashboards (dashboards/generated/*.json, generated from dashboards/src)"
 
+# dashboards/src (TypeScript, grafana-foundation-sdk) generates the JSON Grafana loads and lints
+# it (dashboards/README.md). tsc -b is incremental: a stale dashboards/dist is rebuilt, an
+# up-to-date one costs a second.
 shopt -s nullglob
-DASHBOARDS=(dashboards/*.json)
+DASHBOARDS=(dashboards/generated/*.json)
 shopt -u nullglob
 if [ "${#DASHBOARDS[@]}" -eq 0 ]; then
-  fail "no dashboards in dashboards/"
+  fail "no dashboards in dashboards/generated (npm run dashboards)"
 fi
-for f in "${DASHBOARDS[@]}"; do
-  check "$f: valid JSON with uid, title, schemaVersion >= 39, datasource and service variables; every panel has targets and uses \${datasource}" node -e '
-    const fs = require("fs");
-    const file = process.argv[1];
-    let d;
-    try { d = JSON.parse(fs.readFileSync(file, "utf8")); } catch (e) { console.error("invalid JSON: " + e.message); process.exit(1); }
-    const errs = [];
-    if (typeof d.uid !== "string" || !/^[A-Za-z0-9_-]{1,40}$/.test(d.uid)) errs.push("uid missing or not a valid Grafana uid");
-    if (typeof d.title !== "string" || !d.title) errs.push("title missing");
-    if (!(d.schemaVersion >= 39)) errs.push("schemaVersion " + d.schemaVersion + " < 39");
-    const vars = (d.templating || {}).list || [];
-    const dsVar = vars.find((v) => v.type === "datasource" && v.query === "prometheus");
-    if (!dsVar) errs.push("no templated prometheus datasource variable");
-    const dsName = dsVar ? dsVar.name : "datasource";
-    const refs = new Set(["${" + dsName + "}", "$" + dsName]);
-    if (!vars.find((v) => v.name === "service")) errs.push("no service variable");
-    for (const v of vars) if (v.type === "query" && !(v.datasource && refs.has(v.datasource.uid))) errs.push("variable " + v.name + " does not use $" + dsName);
-    const all = [];
-    const walk = (ps) => { for (const p of ps || []) { all.push(p); walk(p.panels); } };
-    walk(d.panels);
-    if (!all.some((p) => p.type !== "row")) errs.push("no panels");
-    const ids = new Set();
-    for (const p of all) {
-      const name = "panel " + p.id + " (" + (p.title || p.type) + ")";
-      if (ids.has(p.id)) errs.push(name + ": duplicate id"); ids.add(p.id);
-      if (!p.gridPos) errs.push(name + ": no gridPos");
-      if (p.type === "row" || p.type === "text") continue;
-      if (!p.datasource || !refs.has(p.datasource.uid)) errs.push(name + ": datasource is not $" + dsName);
-      if (!Array.isArray(p.targets) || p.targets.length === 0) errs.push(name + ": no targets");
-      for (const t of p.targets || []) {
-        if (!t.expr) errs.push(name + " target " + t.refId + ": no expr");
-        if (t.datasource && !refs.has(t.datasource.uid)) errs.push(name + " target " + t.refId + ": datasource is not $" + dsName);
-      }
-    }
-    if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
-  ' "$f"
-done
-if [ "${#DASHBOARDS[@]}" -gt 0 ]; then
-  check "dashboard uids are unique" node -e '
-    const uids = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")).uid);
-    if (new Set(uids).size !== uids.length) { console.error("duplicate uids: " + uids.join(", ")); process.exit(1); }
-  ' "${DASHBOARDS[@]}"
-  # All PromQL of all dashboards, Grafana variables replaced, as a rule file promtool can parse.
-  node -e "$PROMQL_NAMES_JS"'
-    const fs = require("fs");
-    const allowed = new Set(process.env.KNOWN_METRICS.split(" "));
-    const rules = [], unknown = [];
-    for (const file of process.argv.slice(2)) {
-      const d = JSON.parse(fs.readFileSync(file, "utf8"));
-      const walk = (ps) => { for (const p of ps || []) { for (const t of p.targets || []) if (t.expr) {
-        for (const n of metricNames(t.expr)) if (!allowed.has(n)) unknown.push(file + " panel " + p.id + " (" + p.title + "): " + n);
-        const expr = t.expr.replace(/\$\{?__(?:rate_interval|interval|range)\}?/g, "5m").replace(/\$\{?\w+(?::\w+)?\}?/g, ".*");
-        rules.push({ record: "dashboard:expr:" + rules.length, expr });
-      } walk(p.panels); } };
-      walk(d.panels);
-    }
-    fs.writeFileSync(process.argv[1], JSON.stringify({ groups: [{ name: "dashboards", rules }] }, null, 1));
-    fs.writeFileSync(process.argv[1] + ".unknown", unknown.join("\n"));
-  ' "$TMP/dashboard-exprs.yml" "${DASHBOARDS[@]}"
-  check "dashboards use only known metric names ($KNOWN_METRICS)" bash -c '! [ -s "$1" ] || { cat "$1"; echo; false; }' _ "$TMP/dashboard-exprs.yml.unknown"
+check "build the dashboard generator (npx tsc -b dashboards)" npx --no-install tsc -b dashboards
+if [ -f dashboards/dist/cli.js ]; then
+  check "dashboards/generated matches what dashboards/src generates, and the lint passes (node dashboards/dist/cli.js --check)" \
+    node dashboards/dist/cli.js --check
+  check "the committed dashboards pass the lint: provisioned data source uids, queries on every panel, unique ids, no overlaps, units, catalog metric names, rate() windows, LogQL/TraceQL shape (--lint)" \
+    node dashboards/dist/cli.js --lint
+  # All PromQL of the committed dashboards, Grafana variables replaced, as a rule file promtool can parse.
+  check "extract the dashboards' PromQL (--promql-rules)" node dashboards/dist/cli.js --promql-rules "$TMP/dashboard-exprs.yml"
   check "dashboard PromQL parses (promtool, Grafana variables substituted)" promtool check rules "$TMP/dashboard-exprs.yml"
+else
+  fail "dashboards/dist/cli.js is missing: the dashboard generator did not build"
+fi
+yaml2json deploy/grafana/provisioning/dashboards/parley.yaml >"$TMP/grafana-dashboards.json"
+if [ ! -s "$TMP/compose.json" ]; then
+  fail "grafana: dashboard provider path against the compose mount not checked: docker-compose.yml did not render (see Compose above)"
+else check "grafana: the dashboard provider reads ./dashboards/generated, the home dashboard is parley-slo.json" node -e '
+  const c = require(process.argv[1]);
+  const prov = require(process.argv[2]);
+  const errs = [];
+  const provider = (prov.providers || []).find((p) => p.type === "file");
+  const path = String(((provider || {}).options || {}).path || "").replace(/\/$/, "");
+  if (!path) errs.push("no file provider with options.path in deploy/grafana/provisioning/dashboards/parley.yaml");
+  const g = (c.services || {}).grafana || {};
+  const mounts = (g.volumes || []).map((v) => (typeof v === "string" ? { source: v.split(":")[0], target: v.split(":")[1] } : { source: v.source, target: v.target }));
+  const m = mounts.find((v) => String(v.target).replace(/\/$/, "") === path);
+  if (!m) errs.push("grafana mounts nothing at the provider path " + path);
+  else if (!/(^|\/)dashboards\/generated\/?$/.test(String(m.source))) errs.push("grafana mounts " + m.source + " at " + path + ", not ./dashboards/generated");
+  const env = Array.isArray(g.environment) ? Object.fromEntries(g.environment.map((e) => [e.split("=")[0], e.split("=").slice(1).join("=")])) : g.environment || {};
+  const home = env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
+  if (home !== path + "/parley-slo.json") errs.push("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH is " + home + ", not " + path + "/parley-slo.json");
+  if (!require("fs").existsSync("dashboards/generated/parley-slo.json")) errs.push("dashboards/generated/parley-slo.json is missing");
+  if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
+' "$TMP/compose.json" "$TMP/grafana-dashboards.json"
 fi
 
 # --- k6 ------------------------------------------------------------------------------------------------
@@ -396,25 +457,39 @@ for f in k6/*.js; do
 done
 shopt -u nullglob
 
-# --- Image ---------------------------------------------------------------------------------------------
-section "Image (Dockerfile, .dockerignore: static checks; the image is not built here)"
+# --- Images --------------------------------------------------------------------------------------------
+section "Images (<service>/Dockerfile, .dockerignore, scripts/image-build.sh; no Docker engine here)"
 
-check "Dockerfile: multi-stage, npm ci, build, prune, NODE_ENV=production, non-root" bash -c '
-  f=Dockerfile
-  [ "$(grep -c "^FROM " "$f")" -ge 2 ] && grep -q "npm ci" "$f" && grep -q "npm run build:ts" "$f" &&
-  grep -q "npm prune --omit=dev" "$f" && grep -q "^ENV NODE_ENV=production" "$f" && grep -Eq "^USER (node|[1-9][0-9]*)" "$f"'
-check "Dockerfile's Node image matches .nvmrc ($(tr -d ' \nv' < .nvmrc 2>/dev/null || echo missing))" bash -c '
-  v="$(tr -d " \nv" < .nvmrc)" && grep -Eq "^ARG NODE_IMAGE=node:${v//./\\.}-" Dockerfile'
-check ".dockerignore keeps node_modules, dist and .env out of the build context" bash -c '
-  grep -qx "\*\*/node_modules" .dockerignore && grep -qx "\*\*/dist" .dockerignore && grep -qx ".env" .dockerignore'
+check "Dockerfiles: multi-stage from node:\${NODE_VERSION} (= .nvmrc), the image-build.sh steps for their service, NODE_ENV=production, non-root USER, port, /readyz healthcheck, CMD" \
+  python3 scripts/check-compose.py dockerfiles
+check ".dockerignore: dependencies, builds, VCS state, .env and deploy/secrets stay out; sources, manifests and image-build.sh go in" \
+  python3 scripts/check-compose.py dockerignore
+# The rehearsal runs each Dockerfile's steps on the build context .dockerignore leaves (npm ci
+# from the registry), starts the service from the assembled tree and asks /readyz: about 40 s per
+# service, so CI does the gateway (the most steps: it builds the web UI too).
+case "${REHEARSE_IMAGES:-gateway}" in
+  none) REHEARSED="none" ;;
+  all) REHEARSED="gateway chat-service safety-service llm-sim" ;;
+  *) REHEARSED="${REHEARSE_IMAGES:-gateway}" ;;
+esac
+for svc in $REHEARSED; do
+  [ "$svc" = none ] && break
+  check "image rehearsal without Docker: $svc (build context, manifests, npm ci, build, production tree, /readyz from it; scripts/rehearse-image.sh)" \
+    scripts/rehearse-image.sh "$svc"
+done
 
 # --- Summary ---------------------------------------------------------------------------------------------
 section "Not validated here"
-cat <<'EOF'
+sed "s/REHEARSED_LIST/${REHEARSED:-none}/" <<'EOF'
   - otel-collector config semantics (needs: otelcol-contrib validate --config deploy/otel-collector/config.yaml)
   - Tempo and Loki config semantics (needs: tempo / loki -verify-config)
   - Grafana actually loading the provisioning and the dashboard (needs Grafana)
-  - docker build and the running stack (needs a Docker engine); k6 run (needs k6)
+  - docker build itself: base images, USER, BuildKit cache mounts (the steps are rehearsed
+    above for: REHEARSED_LIST; REHEARSE_IMAGES=all for every image)
+  - the running stack (needs a Docker engine): healthchecks inside the images (wget in
+    prom/*, grafana; `loki -health`), compose secrets mounted as files; k6 run (needs k6)
+  - that the pinned image tags exist in their registries (no registry access here)
+  - Alertmanager delivering notifications (its receivers have no integration; deploy/README.md)
 EOF
 
 printf '\n%d passed, %d failed\n' "$PASSED" "$FAILED"

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Thrown when the environment does not match a service's schema. */
@@ -12,16 +13,65 @@ export class ConfigError extends Error {
 
 /**
  * Parses `env` against `schema`, failing fast with one readable line per problem.
- * Values are never echoed back: they may be secrets.
+ * Values are never echoed back: they may be secrets. Reads `INTERNAL_SECRET_FILE` first
+ * when the schema declares it (see FILE_VARIABLES).
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   // An empty variable means unset: compose files and Kubernetes often pass `VAR=`.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const present: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const files = readFileVariables(schema, present);
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-  );
+  if (result.success && files.issues.length === 0) return result.data;
+  const schemaIssues = (result.success ? [] : result.error.issues)
+    // <NAME> is missing because its file could not be read: that is said once, above.
+    .filter((issue) => !files.unread.has(String(issue.path[0])))
+    .map((issue) => {
+      const path = issue.path.map(String);
+      // A value read from <NAME>_FILE is reported under that variable: it is what the operator set.
+      if (path[0] !== undefined && files.read.has(path[0])) path[0] = `${path[0]}_FILE (its content)`;
+      return `${path.join('.') || '(root)'}: ${issue.message}`;
+    });
+  throw new ConfigError([...files.issues, ...schemaIssues]);
+}
+
+/**
+ * Secrets that may be given as a file instead (Docker and Kubernetes secrets): when a schema
+ * declares `<NAME>_FILE` and it is set, loadConfig reads that file (surrounding whitespace
+ * trimmed) into <NAME> before validation, so the schema's rules for <NAME> apply to its content.
+ * Setting both is an error.
+ */
+const FILE_VARIABLES = ['INTERNAL_SECRET'] as const;
+
+/** The object schema under refinements and transforms (`z.object(...).superRefine(...).transform(...)`). */
+function objectShape(schema: z.ZodType): Record<string, unknown> | undefined {
+  if (schema instanceof z.ZodObject) return schema.shape;
+  if (schema instanceof z.ZodPipe) return objectShape(schema.in as z.ZodType);
+  return undefined;
+}
+
+function readFileVariables(schema: z.ZodType, env: Record<string, string | undefined>): { issues: string[]; read: Set<string>; unread: Set<string> } {
+  const issues: string[] = [];
+  const read = new Set<string>();
+  const unread = new Set<string>();
+  const shape = objectShape(schema);
+  for (const name of FILE_VARIABLES) {
+    const fileVariable = `${name}_FILE`;
+    const path = env[fileVariable];
+    // Only schemas that declare <NAME>_FILE read it (the OTEL_* schema of the span exporter does not).
+    if (path === undefined || !shape || !(fileVariable in shape)) continue;
+    if (env[name] !== undefined) {
+      issues.push(`${fileVariable}: set ${name} or ${fileVariable}, not both`);
+      continue;
+    }
+    try {
+      env[name] = readFileSync(path, 'utf8').trim();
+      read.add(name);
+    } catch {
+      issues.push(`${fileVariable}: cannot be read`);
+      unread.add(name);
+    }
+  }
+  return { issues, read, unread };
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -49,6 +99,8 @@ export type ServerConfig = z.output<typeof serverConfigSchema> & { PORT: number 
 export const baseConfigSchema = serverConfigSchema.extend({
   /** Shared secret that signs the identity services pass to each other. */
   INTERNAL_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** ...or a file holding it (Docker/Kubernetes secrets): loadConfig reads it into INTERNAL_SECRET. */
+  INTERNAL_SECRET_FILE: z.string().min(1).optional(),
 });
 
 export const portSchema = port;
