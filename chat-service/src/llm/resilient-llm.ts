@@ -267,10 +267,12 @@ export class ResilientLlm implements LlmClient {
       try {
         yield { type: 'response', model: route.model, fallback };
         for (;;) {
-          const wait = Math.min(policy.streamIdleTimeoutMs, deadline - now());
-          const next = await nextWithin(iterator, wait, opened.controller);
+          const untilDeadline = deadline - now();
+          // Which limit the wait ends at is decided here, not by reading the clock after the
+          // timer: timers may fire a fraction of a millisecond early.
+          const deadlinePassed = untilDeadline <= policy.streamIdleTimeoutMs;
+          const next = await nextWithin(iterator, Math.min(policy.streamIdleTimeoutMs, untilDeadline), opened.controller);
           if (next === 'timeout') {
-            const deadlinePassed = now() >= deadline;
             abortReason = deadlinePassed ? 'deadline' : 'stalled';
             throw deadlinePassed ? new DeadlineExceeded() : new LlmCallError(`The model stream sent nothing for ${policy.streamIdleTimeoutMs} ms.`, { kind: 'stalled' });
           }
