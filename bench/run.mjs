@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { BrokenRunError } from './lib/load.mjs';
 import { renderTable } from './lib/table.mjs';
 
-const SECTIONS = ['gateway', 'chat-service', 'safety', 'web'];
+const SECTIONS = ['gateway', 'chat-service', 'full-stack', 'safety', 'web'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -93,6 +93,7 @@ export async function pacedLoad({ url, method = 'POST', path, body, rate, connec
     errors: counts.errors,
     late: paced.late,
     p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
   };
 }

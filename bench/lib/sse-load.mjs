@@ -176,6 +176,7 @@ export async function pacedStreams({ url, path, body, rate, connections, warmupM
     errors: counts.errors,
     late: schedule.late,
     ttftP50: percentile(ttfts, 50),
+    ttftP95: percentile(ttfts, 95),
     ttftP99: percentile(ttfts, 99),
     totalP50: percentile(totals, 50),
     totalP99: percentile(totals, 99),

@@ -61,7 +61,7 @@ const MB = 1e6;
  * (system prompt, LLM_MAX_TOKENS, LLM_TEMPERATURE): the direct calls send the same, and the
  * probe checks that both report the same prompt tokens.
  */
-const UPSTREAM_REQUEST = {
+export const UPSTREAM_REQUEST = {
   model: 'gpt-4o-mini',
   messages: [
     { role: 'system', content: 'You are Parley, a helpful assistant. Answer in English, concisely and accurately.' },
@@ -75,7 +75,7 @@ const CHAT_BODY = JSON.stringify({ message: 'hello' });
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** llm-sim content chunks carry `choices[0].delta.content`; the stream ends with `[DONE]`. */
-function classifyOpenAi({ data }) {
+export function classifyOpenAi({ data }) {
   if (data === '[DONE]') return 'end';
   const chunk = JSON.parse(data);
   if (chunk.error) return 'error';
@@ -83,14 +83,14 @@ function classifyOpenAi({ data }) {
 }
 
 /** chat-service's events: `meta`, `delta` (content), `done` (end) or a terminal `error`. */
-function classifyParley({ event }) {
+export function classifyParley({ event }) {
   if (event === 'delta') return 'content';
   if (event === 'done') return 'end';
   if (event === 'error') return 'error';
   return undefined;
 }
 
-async function startLlmSim(ctx) {
+export async function startLlmSim(ctx) {
   const port = await freePort();
   ctx.log('chat-service: starting llm-sim (zero latency, telemetry off)');
   return ctx.start(
