@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.cache/**', 'coverage/**', 'web/**/*.vue', 'k6/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.cache/**', 'coverage/**', 'web/**/*.vue'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -28,5 +28,25 @@ export default tseslint.config(
   {
     files: ['web/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // k6 scenarios: k6's globals; every request goes through lib/k6-parley.ts (the contract the
+    // e2e test checks); type-only imports stay `import type` so esbuild in k6 drops them whole
+    // (k6/options, for one, is no runtime module).
+    files: ['k6/**/*.ts'],
+    languageOptions: { globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', open: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-import-type-side-effects': 'error',
+      'no-restricted-imports': ['error', { paths: [{ name: 'k6/http', message: 'Send requests with send(calls.x(...)) from lib/k6-parley.ts, so the contract test covers them.' }] }],
+    },
+  },
+  {
+    files: ['k6/lib/k6-parley.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // Loaded by k6 and by Node alike: no imports at all.
+    files: ['k6/lib/contract.ts', 'k6/lib/summary.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['*'] }] },
   },
 );

@@ -648,7 +648,7 @@ def self_test():
              lambda r: edit(r, C, "dashboards/parley-slo.json", "dashboards/parley-nope.json"))
         case("files", "a *_FILE variable points at a secret the service does not mount",
              lambda r: edit(r, C, "ADMIN_API_KEY_FILE: /run/secrets/admin_api_key", "ADMIN_API_KEY_FILE: /run/secrets/internal_secret_2"))
-        case("files", "the k6 script the command runs does not exist", lambda r: os.remove(os.path.join(r, "k6/load.js")))
+        case("files", "the k6 scenario the command runs by default does not exist", lambda r: os.remove(os.path.join(r, "k6/scenarios/load.ts")))
         case("files", "a build's Dockerfile is missing", lambda r: os.remove(os.path.join(r, "chat-service/Dockerfile")))
         case("env", "the gateway gets a variable only chat-service reads",
              lambda r: edit(r, C, "      CHAT_SERVICE_URL: http://chat-service:8081\n", "      CHAT_SERVICE_URL: http://chat-service:8081\n      SAFETY_SERVICE_URL: http://safety-service:8082\n"))

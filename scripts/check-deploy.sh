@@ -4,7 +4,7 @@
 # Alertmanager config, its route tests for every alert and its inhibitions (amtool),
 # the compose file (compose-spec schema, files, variables, dependencies, limits,
 # pinned images, secrets; scripts/check-compose.py), YAML syntax and structure of
-# the other configs, Grafana dashboards, the k6 scripts' syntax, and the images
+# the other configs, Grafana dashboards, the k6 scenarios (typecheck), and the images
 # (Dockerfiles, build context, and a rehearsal of the build without Docker).
 # Prints every check; exits non-zero if any fails. Needs promtool, amtool
 # (prometheus-alertmanager), docker compose (v2) or docker-compose, python3 with
@@ -297,7 +297,7 @@ check "compose: Parley services are health-checked on /readyz; secrets come from
   if (!String(envOf(c.services["chat-service"] || {}).OPENAI_BASE_URL).includes("llm-sim:8090")) errs.push("chat-service does not default to llm-sim");
   if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
 ' "$TMP/compose.json"
-check "compose: k6 (profile load) runs a script from ./k6 against http://gateway:8080 with Prometheus remote write and trend stats p50/p95/p99/max" node -e '
+check "compose: k6 (profile load) runs a scenario from ./k6/scenarios (load by default) against http://gateway:8080 with Prometheus remote write and trend stats p50/p95/p99/max" node -e '
   const c = require(process.argv[1]);
   const k6 = c.services.k6 || {};
   const env = Array.isArray(k6.environment) ? Object.fromEntries(k6.environment.map((e) => [e.split("=")[0], e.split("=").slice(1).join("=")])) : k6.environment || {};
@@ -307,7 +307,10 @@ check "compose: k6 (profile load) runs a script from ./k6 against http://gateway
   if (env.K6_PROMETHEUS_RW_SERVER_URL !== "http://prometheus:9090/api/v1/write") errs.push("K6_PROMETHEUS_RW_SERVER_URL is " + env.K6_PROMETHEUS_RW_SERVER_URL);
   if (env.K6_PROMETHEUS_RW_TREND_STATS !== "p(50),p(95),p(99),max") errs.push("K6_PROMETHEUS_RW_TREND_STATS is " + env.K6_PROMETHEUS_RW_TREND_STATS + " (the load dashboard reads p50, p95, p99 and max)");
   if (!/(^|\s)(-o|--out)\s+experimental-prometheus-rw(\s|$)/.test(cmd)) errs.push("command does not output to experimental-prometheus-rw: " + cmd);
-  if (!/\/scripts\/[\w.-]+\.js/.test(cmd)) errs.push("command runs no /scripts/*.js");
+  const script = /(?:^|\s)\/scripts\/scenarios\/([\w-]+)\.ts$/.exec(cmd);
+  if (!script) errs.push("command does not end with a scenario /scripts/scenarios/<name>.ts: " + cmd);
+  else if (script[1] !== "load") errs.push("the default scenario (K6_SCRIPT unset) is " + script[1] + ", not load");
+  else if (!require("fs").existsSync("k6/scenarios/load.ts")) errs.push("k6/scenarios/load.ts (the default scenario) does not exist");
   if (!(k6.volumes || []).some((v) => /(^|\/)k6$/.test(String(typeof v === "string" ? v.split(":")[0] : v.source)))) errs.push("./k6 is not mounted");
   if (errs.length) { console.error(errs.join("\n")); process.exit(1); }
 ' "$TMP/compose.json"
@@ -447,15 +450,47 @@ else check "grafana: the dashboard provider reads ./dashboards/generated, the ho
 fi
 
 # --- k6 ------------------------------------------------------------------------------------------------
-section "k6 (syntax only: k6 itself is not run here)"
+section "k6 (typechecked against @types/k6; k6 itself is not run here: test/e2e/k6-contract.test.ts sends every request of the scenarios to the real stack)"
 
+check "k6 scenarios typecheck against @types/k6, the API of the pinned image (npx tsc -p k6/tsconfig.json)" \
+  npx --no-install tsc -p k6/tsconfig.json
 shopt -s nullglob
-for f in k6/*.js; do
-  check "node --check $f" node --check "$f"
-  check "$f reads BASE_URL and defines thresholds and checks" \
-    bash -c 'grep -q "__ENV.BASE_URL" "$1" && grep -q "thresholds" "$1" && grep -q "check(" "$1"' _ "$f"
-done
+K6_SCENARIOS=(k6/scenarios/*.ts)
 shopt -u nullglob
+if [ "${#K6_SCENARIOS[@]}" -eq 0 ]; then
+  fail "no k6 scenarios in k6/scenarios"
+fi
+for f in "${K6_SCENARIOS[@]}"; do
+  check "$f exports options with the SLO thresholds, setup, a default (the iteration) and handleSummary; sends nothing past lib/k6-parley.ts" \
+    bash -c 'grep -q "^export const options: Options" "$1" && grep -q "sloThresholds(" "$1" && grep -q "^export function setup()" "$1" &&
+      grep -q "^export default " "$1" && grep -q "^export function handleSummary" "$1" && ! grep -q "from .k6/http." "$1"' _ "$f"
+done
+check "every scenario is documented: README.md names each k6/scenarios/<name>.ts" \
+  bash -c 'for f in "$@"; do grep -q "k6/scenarios/$(basename "$f")" README.md || { echo "README.md does not name $f"; exit 1; }; done' _ "${K6_SCENARIOS[@]}"
+check "compose: the k6 service passes through every knob the scenarios read, README.md documents each, and the gateway passes RATE_LIMIT_IP_PER_MINUTE through" \
+  python3 - <<'EOF'
+import glob, re, sys, yaml
+services = yaml.safe_load(open("docker-compose.yml"))["services"]
+def env(service):
+    e = services.get(service, {}).get("environment") or {}
+    return dict((x.split("=", 1) + [None])[:2] for x in e) if isinstance(e, list) else e
+read = set()
+for f in glob.glob("k6/**/*.ts", recursive=True):
+    read |= set(re.findall(r"\b(?:env|numberEnv|durationEnv)\('([A-Z][A-Z0-9_]*)'", open(f).read()))
+# SUMMARY_JSON names a file to write: /scripts is mounted read-only in compose.
+read.discard("SUMMARY_JSON")
+k6 = set(env("k6"))
+errs = [f"k6 reads {k}, the compose k6 service does not pass it" for k in sorted(read - k6)]
+errs += [f"the compose k6 service sets {k}, no scenario reads it" for k in sorted(k6 - read - {"K6_PROMETHEUS_RW_SERVER_URL", "K6_PROMETHEUS_RW_TREND_STATS"})]
+readme = open("README.md").read()
+errs += [f"README.md does not document {k}" for k in sorted(read) if f"`{k}`" not in readme]
+if not read:
+    errs.append("found no knob read by the scenarios (env/numberEnv/durationEnv): the pattern is stale")
+if "RATE_LIMIT_IP_PER_MINUTE" not in env("gateway"):
+    errs.append("the gateway does not pass RATE_LIMIT_IP_PER_MINUTE through: a k6 run from one address cannot raise it")
+print("\n".join(errs))
+sys.exit(1 if errs else 0)
+EOF
 
 # --- Images --------------------------------------------------------------------------------------------
 section "Images (<service>/Dockerfile, .dockerignore, scripts/image-build.sh; no Docker engine here)"
