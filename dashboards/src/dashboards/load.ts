@@ -37,6 +37,25 @@ export function loadDashboard(): dashboard.Dashboard {
             width: 12,
             queries: TREND_STATS.map((stat) => prom(`max by (name) (k6_http_req_duration_${stat})`, `${stat} {{name}}`)),
           }),
+          // The scenarios' own trends (k6/lib/k6-parley.ts): k6 reads whole bodies, so a streamed
+          // turn's first byte (the SSE headers, sent after the model's first chunk) is a lower
+          // bound of time to first token, and the full reply an upper bound.
+          timeseriesPanel({
+            title: 'Streamed turns: first byte and full reply (p95, by API)',
+            unit: 's',
+            width: 12,
+            queries: [
+              prom('max by (api) (k6_parley_stream_first_byte_p95)', 'first byte p95 {{api}}'),
+              prom('max by (api) (k6_parley_full_reply_time_p95)', 'full reply p95 {{api}}'),
+            ],
+          }),
+          timeseriesPanel({
+            title: 'Failed chat turns (k6: non-2xx, error event or broken stream)',
+            unit: 'percentunit',
+            min: 0,
+            width: 12,
+            queries: [prom('avg by (api, streamed) (k6_parley_chat_turn_failed_rate)', '{{api}} streamed={{streamed}}')],
+          }),
         ],
       },
       {
