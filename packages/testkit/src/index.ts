@@ -7,3 +7,4 @@ export * from './wait.js';
 export * from './tracing.js';
 export * from './scrape.js';
 export * from './prometheus-server.js';
+export * from './load.js';

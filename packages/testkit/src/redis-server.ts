@@ -20,7 +20,7 @@ export interface RedisServer {
   readonly url: string;
   /** Kills the server (SIGKILL): clients see a dead Redis. */
   kill(): Promise<void>;
-  /** Starts it again on the same port (data is gone: no persistence). */
+  /** Starts it again on the same port: data is gone, unless started with `appendonly` (then it reloads its AOF). */
   restart(): Promise<void>;
   /**
    * An ioredis client for this server, closed by stop(). Test defaults: one retry per
@@ -47,16 +47,27 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
-/** Starts a private `redis-server` (from PATH) on a random loopback port, without persistence. */
-export async function startRedisServer(options: { binary?: string } = {}): Promise<RedisServer> {
-  const port = await freePort();
+export interface RedisServerOptions {
+  binary?: string;
+  /** Listen on this port (e.g. to stand in for a server that was killed); a free one by default. */
+  port?: number;
+  /** Keep an append-only file, so that restart() (and a kill) keeps what was acknowledged. Off by default. */
+  appendonly?: boolean;
+  /** When the AOF is fsynced (with `appendonly`): Redis's default is `everysec`, as docker-compose.yml runs it. */
+  appendfsync?: 'always' | 'everysec' | 'no';
+}
+
+/** Starts a private `redis-server` (from PATH) on a loopback port, without persistence unless asked for. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'parley-redis-'));
+  const persistence = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec'] : ['--appendonly', 'no'];
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
     const proc = spawn(
       options.binary ?? 'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
