@@ -23,10 +23,7 @@ const REPLY_TOKENS = Math.ceil(TOKENS_PER_S * (STREAMS / OPEN_RATE + (HOLD_MS + 
  * container). A leak or a buffered reply per stream shows up as several times these.
  */
 const BUDGET_BYTES_PER_STREAM = { gateway: 300_000, 'chat-service': 500_000 };
-/**
- * The gateway proxies to chat-service through http-proxy-middleware's default agent (httpxy:
- * keep-alive, maxSockets 256): an open stream holds one of those sockets for its whole length.
- */
+/** httpxy's default agent's socket cap, which the gateway's proxy used to be held to (see the last test). */
 const PROXY_SOCKETS = 256;
 const MB = 1_000_000;
 
@@ -57,8 +54,7 @@ const median = (samples: { gateway: number; 'chat-service': number }[]) => ({
 });
 
 describe(`${STREAMS} concurrent SSE streams held ${HOLD_MS / 1000} s`, () => {
-  // Above PROXY_SOCKETS streams this fails until the bug in the next test is fixed.
-  (STREAMS > PROXY_SOCKETS ? it.fails : it)('drops none, and memory per stream stays within the measured budget', async () => {
+  it('drops none, and memory per stream stays within the measured budget', async () => {
     const sessions = await Promise.all(Array.from({ length: STREAMS + 100 }, () => mintSession(stack.gateway.url)));
     // Warm-up: 100 quick streamed turns, so that idle memory includes what any served process holds (JIT, pools, buffers).
     const warm = await startLoad({ ratePerSecond: 50, requests: 100, send: (i, signal) => stream(sessions[STREAMS + i] as string, `warm-up ${i}`, signal) }).done;
@@ -114,13 +110,12 @@ describe(`${STREAMS} concurrent SSE streams held ${HOLD_MS / 1000} s`, () => {
     expect(stack.all.flatMap(crashes)).toEqual([]);
   });
 
-  // Product bug: the gateway's proxy to chat-service (gateway/src/routes/chat-proxy.routes.ts,
-  // createProxyMiddleware without an `agent`) uses httpxy's default agent, maxSockets 256. With
-  // 256 streams open, every further proxied request (streams, JSON turns, /v1, history) waits in
-  // the agent's queue, after `forward` signed its internal identity (60 s TTL): when a socket
-  // frees up a minute later, chat-service refuses it 401 "Internal identity expired". In the full
-  // run, 1,000 streams: 744 ended 401 after ~69 s or timed out at the client, none was served.
-  it.fails(`lets more than ${PROXY_SOCKETS} streams be open through the gateway at once [bug]`, async () => {
+  // Was a product bug: the gateway's proxy used httpxy's default agent (maxSockets 256), so with
+  // 256 streams open every further proxied request waited in the agent's queue after `forward`
+  // signed its internal identity (60 s TTL), and chat-service refused it a minute later, 401
+  // "Internal identity expired" (full run, 1,000 streams: 744 ended so or timed out, none served).
+  // The proxy now has its own agent without a socket cap (chat-proxy.routes.ts).
+  it(`lets more than ${PROXY_SOCKETS} streams be open through the gateway at once`, async () => {
     const count = PROXY_SOCKETS + 44;
     const sessions = await Promise.all(Array.from({ length: count }, () => mintSession(stack.gateway.url)));
     const load = startLoad({ ratePerSecond: OPEN_RATE, requests: count, send: (i, signal) => stream(sessions[i] as string, 'A slow one. [[sim:tokens_per_second=1]] [[sim:reply_tokens=30]]', signal) });

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { context, propagation } from '@opentelemetry/api';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -92,6 +92,11 @@ export function chatProxyRoutes(options: ChatProxyOptions): Router {
 
   const proxy = createProxyMiddleware<Request, Response>({
     target: options.target,
+    // Its own keep-alive agent without a socket cap: httpxy's default agent allows 256 sockets,
+    // and an open stream holds one for its whole length, so a 257th stream (or any request
+    // behind 256 streams) queued until its signed identity expired (test/chaos/held-streams).
+    // Concurrency is bounded by the admission limits (one turn per session, rate limits).
+    agent: new Agent({ keepAlive: true, maxFreeSockets: 256 }),
     changeOrigin: true,
     xfwd: false,
     // Inactivity limit; live streams send a heartbeat comment every 15 s.
