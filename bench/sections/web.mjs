@@ -13,7 +13,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { launchChromium } from '../../test/e2e/web-support.ts';
+import { launchChromium } from '../../test/e2e/chromium.ts';
 import { BrokenRunError } from '../lib/load.mjs';
 import { paintProbe } from '../lib/paint-probe.mjs';
 import { startBuiltService } from '../lib/services.mjs';

@@ -3,12 +3,11 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { startStack, type Stack } from './stack.js';
 
-// Debian's Chromium (apt package `chromium`, installed by .ci/run); browser downloads are not used.
-export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { CHROMIUM, launchChromium } from './chromium.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SCREENSHOTS = `${root}/test-artifacts/screenshots`;
@@ -40,9 +39,6 @@ export async function settled(replies: Locator): Promise<string | null> {
   return until(() => last.getAttribute('data-state'), (s) => s !== null && s !== 'streaming', 'the reply to finish');
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-}
 
 /** What went wrong in the page: console errors, uncaught exceptions and CSP violations. */
 export interface PageProblems {
