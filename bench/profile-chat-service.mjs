@@ -7,6 +7,7 @@
 // Figures are per machine; compare lines of one sitting only. Run `npm run build` first.
 import { IDENTITY_HEADER, createIdentitySigner } from '../packages/platform/dist/index.js';
 import { freePort, startService } from '../packages/testkit/dist/index.js';
+import { cpuSeconds } from './lib/parley-client.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const extra = JSON.parse(process.argv[2] ?? '{}');
@@ -20,7 +21,6 @@ const sim = await start('llm-sim', 'packages/llm-sim', simPort, { OTEL_SDK_DISAB
 const safety = await start('safety-service', 'safety-service', safetyPort, extra);
 const chat = await start('chat-service', 'chat-service', chatPort, { OPENAI_BASE_URL: `${sim.url}/v1`, SAFETY_SERVICE_URL: safety.url, ...extra });
 const signer = createIdentitySigner({ secret, issuer: 'gateway' });
-const cpu = async (url) => Number(/process_cpu_seconds_total (\S+)/.exec(await (await fetch(`${url}/metrics`)).text())[1]);
 const turn = async (i) => {
   const identity = await signer.sign({ sub: `s${i}`, kind: 'session', role: 'user', lang: 'en' }, 'chat-service');
   const res = await fetch(`${chat.url}/api/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', accept, [IDENTITY_HEADER]: identity }, body: '{"message":"hello"}' });
@@ -29,14 +29,14 @@ const turn = async (i) => {
 };
 try {
   for (let i = 0; i < 200; i++) await turn(i);
-  const [chat0, safety0] = [await cpu(chat.url), await cpu(safety.url)];
+  const [chat0, safety0] = [await cpuSeconds(chat.url), await cpuSeconds(safety.url)];
   const turns = 1_500;
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: 10 }, async () => {
     while (next < turns) await turn(1_000 + next++);
   }));
-  const [chat1, safety1] = [await cpu(chat.url), await cpu(safety.url)];
+  const [chat1, safety1] = [await cpuSeconds(chat.url), await cpuSeconds(safety.url)];
   console.log(JSON.stringify({
     env: extra,
     accept,

@@ -16,6 +16,7 @@ import { freePort, startService } from '../../packages/testkit/dist/index.js';
 import { startHelper } from '../lib/helper-process.mjs';
 import { connectInspector } from '../lib/inspector.mjs';
 import { BrokenRunError, MAX_FAILED_SHARE, pacedLoad } from '../lib/load.mjs';
+import { metric, withCpu } from '../lib/parley-client.mjs';
 import { connectionsOf } from '../lib/sockets.mjs';
 import { holdStreams, pacedStreams } from '../lib/sse-load.mjs';
 import { SERVICE_ARGS, serviceEnv } from '../lib/services.mjs';
@@ -240,19 +241,11 @@ async function streamed(ctx, label, url, path, body, headersFor, classify) {
   return pacedStreams({ url, path, body, headersFor, classify, ...phaseOptions(ctx), what: `streamed, ${label} at ${RATE} streams/s` });
 }
 
-/** CPU seconds a service has used so far (its process_cpu_seconds_total). */
-async function cpuSeconds(service) {
-  return metric(await (await fetch(`${service.url}/metrics`)).text(), 'process_cpu_seconds_total');
-}
-
-/** Runs one chat-service phase and adds the CPU chat-service and safety-service spent per turn answered. */
-async function withCpu(stack, phase) {
-  const before = [await cpuSeconds(stack.chat), await cpuSeconds(stack.safety)];
-  const result = await phase();
-  const after = [await cpuSeconds(stack.chat), await cpuSeconds(stack.safety)];
-  const perTurn = (i) => ((after[i] - before[i]) * 1000) / result.completed;
-  return { ...result, cpuMsPerTurn: { chat: perTurn(0), safety: perTurn(1) } };
-}
+/** The processes whose CPU a chat-service phase reports per turn. */
+const cpuOf = (stack) => [
+  { name: 'chat', url: stack.chat.url },
+  { name: 'safety', url: stack.safety.url },
+];
 
 /** Latency phases: llm-sim direct, then through chat-service, non-streamed then streamed. */
 async function measureLatency(ctx, llmSim, identities) {
@@ -264,21 +257,16 @@ async function measureLatency(ctx, llmSim, identities) {
     const noHeaders = () => [{}];
     const directJson = await nonStreamed(ctx, 'llm-sim direct', llmSim.url, '/v1/chat/completions', JSON.stringify(UPSTREAM_REQUEST), noHeaders);
     const jsonHeaders = await identities.forPhase('json', 'application/json', total);
-    const chatJson = await withCpu(stack, () => nonStreamed(ctx, 'chat-service', stack.chat.url, '/api/v1/chat', CHAT_BODY, jsonHeaders));
+    const chatJson = await withCpu(cpuOf(stack), () => nonStreamed(ctx, 'chat-service', stack.chat.url, '/api/v1/chat', CHAT_BODY, jsonHeaders));
     const streamBody = JSON.stringify({ ...UPSTREAM_REQUEST, stream: true, stream_options: { include_usage: true } });
     const directSse = await streamed(ctx, 'llm-sim direct', llmSim.url, '/v1/chat/completions', streamBody, noHeaders, classifyOpenAi);
     const sseHeaders = await identities.forPhase('sse', 'text/event-stream', total);
-    const chatSse = await withCpu(stack, () => streamed(ctx, 'chat-service', stack.chat.url, '/api/v1/chat', CHAT_BODY, sseHeaders, classifyParley));
+    const chatSse = await withCpu(cpuOf(stack), () => streamed(ctx, 'chat-service', stack.chat.url, '/api/v1/chat', CHAT_BODY, sseHeaders, classifyParley));
     m = { prompts, directJson, chatJson, directSse, chatSse, turns: 1 + chatJson.completed + chatSse.completed };
   } finally {
     m = { ...m, ...(await stack.stop()) };
   }
   return m;
-}
-
-function metric(text, metricName) {
-  const match = new RegExp(`^${metricName} (\\S+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : Number.NaN;
 }
 
 /**

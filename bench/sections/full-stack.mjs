@@ -12,6 +12,7 @@ import os from 'node:os';
 import { startRedisServer } from '../../packages/testkit/dist/index.js';
 import { startHelper } from '../lib/helper-process.mjs';
 import { BrokenRunError, maxThroughput, pacedLoad } from '../lib/load.mjs';
+import { mintSessions, withCpu } from '../lib/parley-client.mjs';
 import { startBuiltService } from '../lib/services.mjs';
 import { pacedStreams } from '../lib/sse-load.mjs';
 import { round } from '../lib/stats.mjs';
@@ -58,17 +59,6 @@ async function startFullStack(ctx, llmSim) {
   return { redis, otlp, safety, chat, gateway };
 }
 
-async function mintSessions(gatewayUrl, count) {
-  const tokens = [];
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${gatewayUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    const text = await res.text();
-    if (res.status !== 201) throw new BrokenRunError(`POST /api/v1/sessions answered ${res.status}: ${text.slice(0, 300)}`);
-    tokens.push(JSON.parse(text).token);
-  }
-  return tokens;
-}
-
 /**
  * Header sets for a phase: every connection its own new session (the gateway admits one chat
  * turn per session at a time, and a connection sends one at a time).
@@ -76,18 +66,6 @@ async function mintSessions(gatewayUrl, count) {
 async function sessionHeaders(gatewayUrl, connections, accept) {
   const tokens = await mintSessions(gatewayUrl, connections);
   return (i) => [{ authorization: `Bearer ${tokens[i]}`, accept }];
-}
-
-const cpuSeconds = async (url) => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
-
-/** Runs `fn` and returns its result with the CPU ms each process spent per answered request. */
-async function withCpu(processes, fn) {
-  const before = await Promise.all(processes.map((p) => cpuSeconds(p.url)));
-  const result = await fn();
-  const after = await Promise.all(processes.map((p) => cpuSeconds(p.url)));
-  const answered = result.completed ?? result.requests;
-  const cpuMsPerTurn = Object.fromEntries(processes.map((p, i) => [p.name, ((after[i] - before[i]) * 1000) / answered]));
-  return { ...result, cpuMsPerTurn };
 }
 
 async function probe(stack, llmSim) {
@@ -112,7 +90,7 @@ async function measure(ctx, llmSim) {
   const stack = await startFullStack(ctx, llmSim);
   try {
     await probe(stack, llmSim);
-    const processes = [stack.gateway, stack.chat, stack.safety, llmSim];
+    const processes = [stack.gateway, stack.chat, stack.safety, llmSim].map((p) => ({ name: p.name, url: p.url }));
     const paced = (rate) => ({ rate, connections: CONNECTIONS, warmupMs: d.latencyWarmupMs, durationMs: d.latencyMs });
     const noHeaders = () => [{}];
     const streamBody = JSON.stringify({ ...UPSTREAM_REQUEST, stream: true, stream_options: { include_usage: true } });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startRedisServer, startService } from '../../packages/testkit/dist/index.js';
 import { startHelper } from '../lib/helper-process.mjs';
 import { BrokenRunError, maxThroughput, pacedLoad } from '../lib/load.mjs';
+import { mintSessions } from '../lib/parley-client.mjs';
 import { redisCommandCounts } from '../lib/redis-info.mjs';
 import { round } from '../lib/stats.mjs';
 
@@ -85,19 +86,6 @@ function gatewayEnv(port, upstreamUrl, redisUrl) {
     TOKEN_BUDGET_SESSION_PER_DAY: '1000000000',
     COST_BUDGET_USD_PER_DAY: '100000000',
   };
-}
-
-async function mintSessions(url, count) {
-  const tokens = [];
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    const text = await res.text();
-    if (res.status !== 201 && res.status !== 200) throw new BrokenRunError(`POST /api/v1/sessions answered ${res.status}: ${text.slice(0, 500)}`);
-    const { token } = JSON.parse(text);
-    if (typeof token !== 'string') throw new BrokenRunError(`POST /api/v1/sessions returned no token: ${text.slice(0, 500)}`);
-    tokens.push(token);
-  }
-  return tokens;
 }
 
 /** One request of the kind through the gateway before any load: fails fast on a broken pipeline and notes what it saw. */
