@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { baseConfigSchema, portSchema, urlSchema } from '@parley/platform';
 
@@ -30,7 +29,7 @@ export const configSchema = baseConfigSchema
     SESSION_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(60).default(1_800),
     /** Signs session tokens; derived from INTERNAL_SECRET when unset. */
     SESSION_TOKEN_SECRET: z.string().min(32).optional(),
-    /** The bootstrap admin key, or a file holding it (Docker/Kubernetes secrets). */
+    /** The bootstrap admin key, or a file holding it (Docker/Kubernetes secrets; loadConfig reads ADMIN_API_KEY_FILE into it). */
     ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
     ADMIN_API_KEY_FILE: z.string().min(1).optional(),
     /** Peppers API key hashes; derived from INTERNAL_SECRET when unset (then rotating that secret invalidates keys). */
@@ -103,25 +102,6 @@ export const configSchema = baseConfigSchema
     if (c.OIDC_JWKS_URL && (!c.OIDC_ISSUER || !c.OIDC_AUDIENCE)) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_JWKS_URL'], message: 'needs OIDC_ISSUER and OIDC_AUDIENCE' });
     }
-    if (c.ADMIN_API_KEY && c.ADMIN_API_KEY_FILE) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_API_KEY_FILE'], message: 'set ADMIN_API_KEY or ADMIN_API_KEY_FILE, not both' });
-    }
-  })
-  .transform((c, ctx) => {
-    let adminKey = c.ADMIN_API_KEY;
-    if (c.ADMIN_API_KEY_FILE) {
-      try {
-        adminKey = readFileSync(c.ADMIN_API_KEY_FILE, 'utf8').trim();
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['ADMIN_API_KEY_FILE'], message: 'cannot be read' });
-        return z.NEVER;
-      }
-      if (adminKey.length < 24) {
-        ctx.addIssue({ code: 'custom', path: ['ADMIN_API_KEY_FILE'], message: 'holds a key shorter than 24 characters' });
-        return z.NEVER;
-      }
-    }
-    return { ...c, ADMIN_API_KEY: adminKey };
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -13,8 +13,8 @@ export class ConfigError extends Error {
 
 /**
  * Parses `env` against `schema`, failing fast with one readable line per problem.
- * Values are never echoed back: they may be secrets. Reads `INTERNAL_SECRET_FILE` first
- * when the schema declares it (see FILE_VARIABLES).
+ * Values are never echoed back: they may be secrets. Reads `<NAME>_FILE` secrets first when
+ * the schema declares them (see FILE_VARIABLES).
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   // An empty variable means unset: compose files and Kubernetes often pass `VAR=`.
@@ -40,7 +40,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
  * trimmed) into <NAME> before validation, so the schema's rules for <NAME> apply to its content.
  * Setting both is an error.
  */
-const FILE_VARIABLES = ['INTERNAL_SECRET'] as const;
+const FILE_VARIABLES = ['INTERNAL_SECRET', 'ADMIN_API_KEY'] as const;
 
 /** The object schema under refinements and transforms (`z.object(...).superRefine(...).transform(...)`). */
 function objectShape(schema: z.ZodType): Record<string, unknown> | undefined {
